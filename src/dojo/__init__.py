@@ -1,0 +1,1 @@
+"""Serverless Dojo: a local AWS, graded notebooks and a leaderboard."""

@@ -1,0 +1,110 @@
+"""The ``dojo`` command: a thin layer over the library, one call per command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dojo.course import Course
+from dojo.errors import DojoError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn a DojoError into a one-line message and exit status 1, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DojoError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="serverless-dojo")
+def main() -> None:
+    """Serverless Dojo: build AWS serverless architectures locally and get graded.
+
+    Run commands from inside the course folder (or set DOJO_COURSE_DIR).
+    """
+
+
+@main.command("release")
+@click.argument("assignment", required=False)
+@reports_errors
+def release_command(assignment: str | None) -> None:
+    """Regenerate exercises/ from solutions/.
+
+    ASSIGNMENT is one assignment folder name (for example m00-orientation);
+    without it every assignment is released.
+    """
+    from dojo.release import release
+
+    for name in release(Course.find(), assignment):
+        click.echo(f"released {name} -> exercises/{name}/")
+
+
+@main.command("check")
+@click.argument("target", metavar="NOTEBOOK_OR_ASSIGNMENT")
+@click.option(
+    "--assignment",
+    metavar="NAME",
+    help="Assignment the notebook belongs to (found from the notebook's name when omitted).",
+)
+@reports_errors
+def check_command(target: str, assignment: str | None) -> None:
+    """Grade your work the way autograding does and show points per task.
+
+    NOTEBOOK_OR_ASSIGNMENT is a notebook file, or an assignment name such as
+    m00-orientation, which checks your copies in my-work/<assignment>/.
+    Exits 0 whenever the notebook could be graded, whatever the score.
+    """
+    from dojo.grading import check_notebook
+
+    course = Course.find()
+    for notebook in _notebooks_to_check(course, target):
+        click.echo(str(check_notebook(course, notebook, assignment)))
+
+
+def _notebooks_to_check(course: Course, target: str) -> list[Path]:
+    """The notebook named by ``target``, or the learner's notebooks of an assignment."""
+    path = Path(target)
+    if path.suffix == ".ipynb" or path.exists() or os.sep in target:
+        return [path]
+    course.require_assignment(target, course.exercises)
+    notebooks = sorted((course.my_work / target).glob("*.ipynb"))
+    if not notebooks:
+        raise DojoError(
+            f"no working copy of {target} in my-work/{target}/: "
+            "`make lab` creates it, or pass a notebook path"
+        )
+    return notebooks
+
+
+@main.command("lab")
+@click.option("--port", type=int, default=None, help="Port for JupyterLab (default: 8888 or the next free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+@reports_errors
+def lab_command(port: int | None, no_browser: bool) -> None:
+    """Prepare your exercises and start JupyterLab on the course map."""
+    from dojo._nbgrader import ensure_tools_on_path
+    from dojo.lab import lab_command as command_for, prepare_workspace
+
+    course = Course.find()
+    for folder in prepare_workspace(course):
+        click.echo(f"your copy: {folder.relative_to(course.root)}/")
+    ensure_tools_on_path()
+    command = command_for(course, port=port, open_browser=not no_browser)
+    sys.stdout.flush()
+    os.chdir(course.root)
+    os.execv(command[0], command)
