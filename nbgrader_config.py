@@ -22,6 +22,7 @@ c.CourseDirectory.autograded_directory = os.path.join(".grading", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join(".grading", "feedback")
 c.CourseDirectory.solution_directory = os.path.join(".grading", "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, ".grading", "gradebook.db")
+os.makedirs(os.path.join(_here, ".grading"), exist_ok=True)  # SQLite does not create folders
 
 # Grading kernels load dojo's grading set-up: library warnings (boto3, botocore,
 # moto deprecations, ResourceWarnings) are shown on stdout instead of stderr,
@@ -36,3 +37,53 @@ c.Execute.timeout = 120
 # error does. (nbgrader's own IgnorePattern preprocessor, matching any text.)
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"
+
+# Autograding runs each notebook in a sandbox (own process, no network, graders,
+# gradebook and submissions hidden, time and memory limits) and scores check
+# cells with trusted checks run outside the learner's process, so the score
+# never depends on the learner's kernel. It takes the place of nbgrader's Execute.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from dojo.grading.nbgrader import RestoreCellRoles, SandboxedGrading  # noqa: E402
+
+# Before grading, every cell gets back the role, source and points the release gave
+# it, and check cells a learner deleted are put back.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreCellRoles,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedGrading,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.SandboxedGrading.timeout = 60
+c.SandboxedGrading.isolation = "required"
+c.SandboxedGrading.graders_directory = os.path.join(_here, "graders")
+c.SandboxedGrading.results_directory = os.path.join(_here, ".grading", "checks")
+c.SandboxedGrading.hide = [
+    os.path.join(_here, "graders"),
+    os.path.join(_here, "solutions"),
+    os.path.join(_here, ".grading"),
+]

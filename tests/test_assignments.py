@@ -37,9 +37,9 @@ def test_every_released_assignment_has_a_solution() -> None:
 @pytest.mark.notebook
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_earns_full_marks(assignment: str) -> None:
-    """Check that every solution notebook earns every point it offers."""
+    """Check that every solution notebook earns every point it offers, hidden checks included."""
     for notebook in _notebooks(COURSE.solutions / assignment):
-        report = check_notebook(COURSE, notebook, assignment)
+        report = check_notebook(COURSE, notebook, assignment, hidden=True)
         assert report.max_score > 0, f"{notebook} has no graded cells"
         assert report.score == report.max_score, str(report)
 
@@ -49,7 +49,7 @@ def test_solution_earns_full_marks(assignment: str) -> None:
 def test_released_exercise_earns_zero_with_a_reason_per_task(assignment: str) -> None:
     """Check that an untouched exercise scores 0 and every task says why."""
     for notebook in _notebooks(COURSE.exercises / assignment):
-        report = check_notebook(COURSE, notebook, assignment)
+        report = check_notebook(COURSE, notebook, assignment, hidden=True)
         assert report.max_score > 0
         assert report.score == 0, str(report)
         assert all(task.reason for task in report.tasks), str(report)

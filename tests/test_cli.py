@@ -26,7 +26,7 @@ def run(monkeypatch: pytest.MonkeyPatch):
     [
         ((), ["release", "check", "lab"]),
         (("release",), ["ASSIGNMENT", "exercises/", "solutions/"]),
-        (("check",), ["NOTEBOOK_OR_ASSIGNMENT", "--assignment", "my-work/"]),
+        (("check",), ["NOTEBOOK_OR_ASSIGNMENT", "--assignment", "--hidden", "my-work/"]),
         (("lab",), ["--port", "--no-browser"]),
     ],
 )
@@ -82,20 +82,36 @@ def test_check_rejects_a_notebook_that_belongs_to_no_assignment(run, tmp_path: P
     assert "--assignment" in _one_line_error(run("check", str(stray)))
 
 
-@pytest.mark.notebook
-def test_check_prints_points_per_task_and_exits_zero(run, tmp_path: Path) -> None:
-    """Check that a wrong answer is graded: exit 0, 0/10 for the task and the reason on its line."""
+@pytest.fixture
+def wrong_m00(tmp_path: Path) -> Path:
+    """The m00 solution with a mistake: it forgets the pay-while-idle criterion."""
     text = M00_SOLUTION.read_text().replace(
         "return utility_service and not pays_while_idle", "return utility_service"
     )
     wrong = tmp_path / "m00-orientation.ipynb"
     wrong.write_text(text)
-    result = run("check", str(wrong))
+    return wrong
+
+
+@pytest.mark.notebook
+def test_check_prints_points_per_task_and_the_reason_for_lost_points(run, wrong_m00: Path) -> None:
+    """Check that a wrong answer is graded on public checks: exit 0, 4/6 and why 2 points were lost."""
+    result = run("check", str(wrong_m00))
     assert result.exit_code == 0, result.output
     task_line = next(line for line in result.output.splitlines() if "is_serverless_check" in line)
-    assert "0 / 10" in task_line
-    assert "AssertionError" in task_line and "per-seat subscription" in task_line
-    assert "score: 0 / 10" in result.output
+    assert "4 / 6" in task_line
+    assert "per-seat subscription" in task_line
+    assert "4 more points come from hidden checks" in task_line
+    assert "secret" not in result.output.lower()
+
+
+@pytest.mark.notebook
+def test_check_hidden_adds_the_hidden_checks_for_instructors(run, wrong_m00: Path) -> None:
+    """Check that --hidden grades out of the full 10 points and names the failed hidden check."""
+    result = run("check", "--hidden", str(wrong_m00))
+    assert result.exit_code == 0, result.output
+    assert "score: 6 / 10" in result.output
+    assert "billed while idle" in result.output
 
 
 def test_release_rejects_an_unknown_assignment(run) -> None:

@@ -62,7 +62,8 @@ def run_converter(converter_class: type, config: Config) -> None:
 def _last_error(outcome: dict[str, Any]) -> str:
     """The most telling line of a failed nbgrader run."""
     lines = [line for line in outcome.get("log", "").splitlines() if line.startswith("[ERROR]")]
-    if lines:
-        return lines[-1].removeprefix("[ERROR]").strip()
+    telling = [line for line in lines if "see the" not in line and "above" not in line]
+    if telling or lines:
+        return (telling or lines)[-1].removeprefix("[ERROR]").strip()
     error = (outcome.get("error") or "").strip().splitlines()
     return error[-1] if error else "unknown error"

@@ -61,8 +61,13 @@ def release_command(assignment: str | None) -> None:
     metavar="NAME",
     help="Assignment the notebook belongs to (found from the notebook's name when omitted).",
 )
+@click.option(
+    "--hidden",
+    is_flag=True,
+    help="Also run the hidden checks in graders/ (instructors; learners do not have them).",
+)
 @reports_errors
-def check_command(target: str, assignment: str | None) -> None:
+def check_command(target: str, assignment: str | None, hidden: bool) -> None:
     """Grade your work the way autograding does and show points per task.
 
     NOTEBOOK_OR_ASSIGNMENT is a notebook file, or an assignment name such as
@@ -72,8 +77,10 @@ def check_command(target: str, assignment: str | None) -> None:
     from dojo.grading import check_notebook
 
     course = Course.find()
+    if hidden and not course.graders.is_dir():
+        raise DojoError("--hidden needs the graders/ folder, which this copy of the course does not have")
     for notebook in _notebooks_to_check(course, target):
-        click.echo(str(check_notebook(course, notebook, assignment)))
+        click.echo(str(check_notebook(course, notebook, assignment, hidden=hidden)))
 
 
 def _notebooks_to_check(course: Course, target: str) -> list[Path]:

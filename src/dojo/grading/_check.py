@@ -3,17 +3,17 @@
 The check builds a throw-away nbgrader course in a temporary folder whose
 source is the *released* exercise, so it works on a learner's machine that has
 no solutions. nbgrader restores every locked cell (checks, prompts) from that
-release before running the notebook, so editing a check cell changes nothing.
+release, and the course's sandboxed grading preprocessor runs the notebook and
+scores each check cell with trusted checks (hidden ones too with ``hidden=True``).
 """
 
 from __future__ import annotations
 
-import re
+import json
 import shutil
 import tempfile
 from pathlib import Path
-
-from nbformat import NotebookNode
+from typing import Any
 
 from dojo._nbgrader import course_config, run_converter
 from dojo.course import Course
@@ -22,12 +22,10 @@ from dojo.grading._results import NotebookReport, TaskResult
 from dojo.notebooks import grade_id, read_notebook
 
 LEARNER = "learner"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_FAILING_LINE = re.compile(r"^-+>\s*\d+\s+(.*)$")
 
 
 def check_notebook(
-    course: Course, notebook: Path | str, assignment: str | None = None
+    course: Course, notebook: Path | str, assignment: str | None = None, *, hidden: bool = False
 ) -> NotebookReport:
     """Autograde ``notebook`` against the released exercise and report points per task.
 
@@ -35,6 +33,7 @@ def check_notebook(
         course: the course the notebook belongs to.
         notebook: path of the learner's notebook.
         assignment: the assignment name; found from the notebook's name when None.
+        hidden: also run the hidden checks in ``graders/`` (instructors only).
 
     Raises:
         NotebookError: when the file is missing, empty or malformed.
@@ -51,7 +50,7 @@ def check_notebook(
             f"(its notebooks: {names})"
         )
     with tempfile.TemporaryDirectory(prefix="dojo-check-") as scratch:
-        return _autograde_in(Path(scratch), course, release, notebook, assignment)
+        return _autograde_in(Path(scratch), course, release, notebook, assignment, hidden)
 
 
 def assignment_of(course: Course, notebook: Path) -> str:
@@ -69,10 +68,9 @@ def assignment_of(course: Course, notebook: Path) -> str:
 
 
 def _autograde_in(
-    scratch: Path, course: Course, release: Path, notebook: Path, assignment: str
+    scratch: Path, course: Course, release: Path, notebook: Path, assignment: str, hidden: bool
 ) -> NotebookReport:
-    """Run generate_assignment and autograde in a scratch course and read the gradebook."""
-    from nbgrader.api import Gradebook
+    """Run generate_assignment and autograde in a scratch course and read the results."""
     from nbgrader.converters import Autograde, GenerateAssignment
 
     shutil.copytree(release, scratch / "source" / assignment)
@@ -91,57 +89,33 @@ def _autograde_in(
     config.GenerateAssignment.force = True
     config.GenerateAssignment.create_assignment = True
     run_converter(GenerateAssignment, config)
+
     config.CourseDirectory.student_id = LEARNER
     config.Autograde.force = True
     config.Autograde.create_student = True
+    config.SandboxedGrading.hidden_checks = hidden
+    config.SandboxedGrading.isolation = "preferred"
+    config.SandboxedGrading.results_directory = str(scratch / "checks")
+    config.SandboxedGrading.hide = [*config.SandboxedGrading.get("hide", []), str(scratch)]
     run_converter(Autograde, config)
 
     graded = read_notebook(scratch / "autograded" / LEARNER / assignment / notebook.name)
-    reasons = {grade_id(cell): _reason(cell) for cell in graded.cells if grade_id(cell)}
-    with Gradebook(config.CourseDirectory.db_url) as gradebook:
-        submission = gradebook.find_submission_notebook(notebook.stem, assignment, LEARNER)
-        order = {grade_id(cell): index for index, cell in enumerate(graded.cells)}
-        grades = sorted(submission.grades, key=lambda grade: order.get(grade.name, len(order)))
-        tasks = tuple(
-            TaskResult(
-                task=grade.name,
-                points=float(grade.score or 0),
-                max_points=float(grade.max_score),
-                reason="" if (grade.score or 0) >= grade.max_score else _lost(grade, reasons),
-            )
-            for grade in grades
-        )
+    results = json.loads((scratch / "checks" / assignment / LEARNER / f"{notebook.stem}.json").read_text())
+    tasks = tuple(
+        _task(name, results[name]) for name in (grade_id(c) for c in graded.cells) if name in results
+    )
     return NotebookReport(assignment=assignment, notebook=notebook.stem, tasks=tasks)
 
 
-def _lost(grade: object, reasons: dict[str | None, str]) -> str:
-    """Why a task lost points."""
-    if getattr(grade, "auto_score", None) is None:
-        return "graded by hand: your instructor scores this answer"
-    return reasons.get(getattr(grade, "name", None)) or "the check did not pass"
-
-
-def _reason(cell: NotebookNode) -> str:
-    """A one-line reason from a graded cell's error output, or '' when it has none."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") != "error":
-            continue
-        name, value = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
-        if name == "NotImplementedError" and not value:
-            return "not answered yet (the answer still raises NotImplementedError)"
-        first_line = value.splitlines()[0] if value else ""
-        if first_line:
-            return f"{name}: {first_line}"
-        failing = _failing_line(output.get("traceback", []))
-        return f"{name} at `{failing}`" if failing else name
-    return ""
-
-
-def _failing_line(traceback: list[str]) -> str:
-    """The source line IPython marks with an arrow in the last frame of a traceback."""
-    for frame in reversed(traceback):
-        for line in _ANSI.sub("", frame).splitlines():
-            match = _FAILING_LINE.match(line.strip())
-            if match:
-                return match.group(1).strip()
-    return ""
+def _task(name: str, result: dict[str, Any]) -> TaskResult:
+    lost = [c["message"] or c["name"] for c in result["checks"] if c["points"] < c["max_points"]]
+    pending = result.get("hidden_pending", 0)
+    if lost and all("NotImplementedError" in message for message in lost):
+        lost = ["not answered yet (the answer still raises NotImplementedError)"]
+    return TaskResult(
+        task=name,
+        points=float(result["score"]),
+        max_points=float(result["max_score"]),
+        reason="; ".join(lost),
+        note=f"{pending:g} more points come from hidden checks at grading" if pending else "",
+    )

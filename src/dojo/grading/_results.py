@@ -19,6 +19,7 @@ class TaskResult:
     points: float
     max_points: float
     reason: str = ""
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -28,7 +29,9 @@ class TaskResult:
     def __str__(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
         line = f"{mark}  {self.task}  {_points(self.points)} / {_points(self.max_points)}"
-        return f"{line}  -- {self.reason}" if self.reason else line
+        if self.reason:
+            line += f"  -- {self.reason}"
+        return f"{line}  ({self.note})" if self.note else line
 
 
 @dataclass(frozen=True)
