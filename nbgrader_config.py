@@ -87,3 +87,13 @@ c.SandboxedGrading.hide = [
     os.path.join(_here, "solutions"),
     os.path.join(_here, ".grading"),
 ]
+
+# Due dates and late penalties, per assignment: "none", "zero" or "<N>%/day" (N percent of
+# the score per started day late). `dojo grade` writes these due dates into the gradebook.
+from dojo.grading.nbgrader import LatePenalty  # noqa: E402
+
+c.AssignLatePenalties.plugin_class = LatePenalty
+c.LatePenalty.default_penalty = "none"
+c.LatePenalty.policies = {
+    # "m03-s3-event-pipelines": {"due": "2026-12-01T23:59:00+00:00", "penalty": "10%/day"},
+}

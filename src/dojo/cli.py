@@ -98,6 +98,46 @@ def _notebooks_to_check(course: Course, target: str) -> list[Path]:
     return notebooks
 
 
+@main.command("grade")
+@click.argument("assignment")
+@click.option(
+    "--submissions",
+    "source",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Folder <learner>/<notebook>.ipynb, a zip of one, or an nbgrader exchange.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="CSV of scores (an LMS export is written beside it).")
+@click.option("--feedback", type=click.Path(path_type=Path), help="Folder for per-learner feedback HTML.")
+@click.option("--workers", type=click.IntRange(min=1), help="Parallel graders (default: one per core).")
+@reports_errors
+def grade_command(
+    assignment: str, source: Path, out: Path | None, feedback: Path | None, workers: int | None
+) -> None:
+    """Grade every submission of ASSIGNMENT in parallel, sandboxed, with hidden checks.
+
+    Unchanged submissions that were graded before are not graded again. Grades go
+    to the nbgrader gradebook; a submission that cannot be graded is listed with
+    the reason and never stops the others.
+    """
+    from rich.progress import Progress
+
+    from dojo.grading import grade_submissions
+
+    with Progress(transient=True) as progress:
+
+        def start(total: int):  # type: ignore[no-untyped-def]
+            bar = progress.add_task(f"grading {assignment}", total=total)
+            return lambda learner: progress.advance(bar)
+
+        run = grade_submissions(
+            Course.find(), assignment, source, out=out, feedback=feedback, workers=workers, on_progress=start
+        )
+    click.echo(run.summary())
+    if out:
+        click.echo(f"scores: {out}")
+
+
 @main.command("lab")
 @click.option("--port", type=int, default=None, help="Port for JupyterLab (default: 8888 or the next free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")

@@ -53,9 +53,9 @@ class CheckResult:
         return self.points >= self.max_points
 
     def __str__(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
-        text = f"{mark} {self.points:g}/{self.max_points:g} {self.name}"
-        return f"{text} -- {self.message}" if self.message and not self.passed else text
+        if self.passed:
+            return f"PASS {self.points:g}/{self.max_points:g} {self.name}"
+        return f"FAIL {self.points:g}/{self.max_points:g} {self.message or self.name}"
 
 
 @dataclass

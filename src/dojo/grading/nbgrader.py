@@ -1,6 +1,7 @@
-"""What ``nbgrader_config.py`` plugs into nbgrader: sanitizing and sandboxed grading."""
+"""What ``nbgrader_config.py`` plugs into nbgrader: sanitizing, sandboxed grading, late penalties."""
 
+from dojo.grading._late import LatePenalty
 from dojo.grading._preprocessor import SandboxedGrading
 from dojo.grading._sanitize import RestoreCellRoles
 
-__all__ = ["RestoreCellRoles", "SandboxedGrading"]
+__all__ = ["LatePenalty", "RestoreCellRoles", "SandboxedGrading"]
