@@ -1,15 +1,19 @@
-"""Grading: checks API for notebooks, sandboxed autograding and reports of points per task."""
+"""Grading: checks API for notebooks, sandboxed autograding and reports of points per task.
 
-from dojo.grading._batch import GradeRow, GradeRun, grade_submissions
-from dojo.grading._check import check_notebook
-from dojo.grading._checks import CheckResult, ChecksFailed, HiddenCheck, Task, hidden
-from dojo.grading._results import NotebookReport, TaskResult
+Names are imported on first use, so that a check cell (``from dojo.grading import
+Task``) or the sandboxed learner process loads only what it needs, not nbgrader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "CheckResult",
+    "ChecksFailed",
     "GradeRow",
     "GradeRun",
-    "ChecksFailed",
     "HiddenCheck",
     "NotebookReport",
     "Task",
@@ -18,3 +22,35 @@ __all__ = [
     "grade_submissions",
     "hidden",
 ]
+
+_HOMES = {
+    "CheckResult": "_checks",
+    "ChecksFailed": "_checks",
+    "HiddenCheck": "_checks",
+    "Task": "_checks",
+    "hidden": "_checks",
+    "GradeRow": "_batch",
+    "GradeRun": "_batch",
+    "grade_submissions": "_batch",
+    "check_notebook": "_check",
+    "NotebookReport": "_results",
+    "TaskResult": "_results",
+}
+
+if TYPE_CHECKING:
+    from dojo.grading._batch import GradeRow, GradeRun, grade_submissions
+    from dojo.grading._check import check_notebook
+    from dojo.grading._checks import CheckResult, ChecksFailed, HiddenCheck, Task, hidden
+    from dojo.grading._results import NotebookReport, TaskResult
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dojo.grading' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"dojo.grading.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
