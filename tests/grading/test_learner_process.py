@@ -90,3 +90,34 @@ def test_a_call_that_runs_too_long_ends_the_process(tmp_path: Path) -> None:
     with pytest.raises(LearnerGone):
         process.lookup("anything")
     assert process.process.poll() is not None
+
+
+CLOUD_CHECK = '''from dojo.grading import Task, fresh_cloud
+
+task = Task("bucket", points=4)
+with fresh_cloud() as aws:
+    make_bucket(aws)
+    with task.check(4, "make_bucket(aws) must create the bucket 'uploads'"):
+        names = [bucket["Name"] for bucket in aws.client("s3").list_buckets()["Buckets"]]
+        assert names == ["uploads"]
+task.done()'''
+
+
+@pytest.mark.parametrize(
+    ("answer", "points"),
+    [
+        ("def make_bucket(aws):\n    aws.client('s3').create_bucket(Bucket='uploads')", 4),
+        ("def make_bucket(aws):\n    aws.client('s3').create_bucket(Bucket='other')", 0),
+    ],
+)
+def test_check_cells_call_learner_functions_with_a_cloud_in_the_sandbox(
+    tmp_path: Path, answer: str, points: float
+) -> None:
+    """Check that fresh_cloud() at grading is a LocalCloud in the learner's process, inspected remotely."""
+    from dojo.grading._preprocessor import _run_checks_trusted
+
+    with LearnerProcess(SandboxSpec(workdir=tmp_path, limits=Limits(call_seconds=30))) as process:
+        process.run_cell("from dojo.cloud import LocalCloud\nLocalCloud().start()\n" + answer)
+        tasks, stopped = _run_checks_trusted(process, CLOUD_CHECK)
+    assert stopped is None
+    assert [task.score for task in tasks] == [points]

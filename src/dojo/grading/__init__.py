@@ -19,6 +19,7 @@ __all__ = [
     "Task",
     "TaskResult",
     "check_notebook",
+    "fresh_cloud",
     "grade_submissions",
     "hidden",
 ]
@@ -29,6 +30,7 @@ _HOMES = {
     "HiddenCheck": "_checks",
     "Task": "_checks",
     "hidden": "_checks",
+    "fresh_cloud": "_checks",
     "GradeRow": "_batch",
     "GradeRun": "_batch",
     "grade_submissions": "_batch",
@@ -40,7 +42,7 @@ _HOMES = {
 if TYPE_CHECKING:
     from dojo.grading._batch import GradeRow, GradeRun, grade_submissions
     from dojo.grading._check import check_notebook
-    from dojo.grading._checks import CheckResult, ChecksFailed, HiddenCheck, Task, hidden
+    from dojo.grading._checks import CheckResult, ChecksFailed, HiddenCheck, Task, fresh_cloud, hidden
     from dojo.grading._results import NotebookReport, TaskResult
 
 

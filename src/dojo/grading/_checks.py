@@ -29,9 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckResult", "ChecksFailed", "HiddenCheck", "Task", "hidden"]
+__all__ = ["CheckResult", "ChecksFailed", "HiddenCheck", "Task", "fresh_cloud", "hidden"]
 
 _recorder: Callable[[Task], None] | None = None
+_cloud_factory: Callable[..., Any] | None = None
 
 
 class ChecksFailed(AssertionError):
@@ -170,12 +171,28 @@ def explain(fail: str, error: BaseException) -> str:
     return f"{fail} ({type(error).__name__}: {error})"
 
 
+def fresh_cloud(**settings: Any) -> Any:
+    """A new, empty local cloud for a check cell (use it with ``with``).
+
+    In the learner's kernel this is a ``dojo.cloud.LocalCloud``. At grading it is a
+    cloud inside the learner's sandboxed process, so the learner's functions can be
+    called with it while the checks themselves run in the trusted grader.
+    """
+    if _cloud_factory is not None:
+        return _cloud_factory(**settings)
+    from dojo.cloud import LocalCloud
+
+    return LocalCloud(**settings)
+
+
 @contextmanager
-def recording(into: list[Task]) -> Iterator[None]:
-    """While active, ``Task.done()`` hands tasks to ``into`` instead of reporting in a kernel."""
-    global _recorder
-    previous, _recorder = _recorder, into.append
+def recording(into: list[Task], cloud_factory: Callable[..., Any] | None = None) -> Iterator[None]:
+    """While active, ``Task.done()`` hands tasks to ``into`` instead of reporting in a kernel,
+    and ``fresh_cloud()`` comes from ``cloud_factory``."""
+    global _recorder, _cloud_factory
+    previous = _recorder, _cloud_factory
+    _recorder, _cloud_factory = into.append, cloud_factory
     try:
         yield
     finally:
-        _recorder = previous
+        _recorder, _cloud_factory = previous

@@ -115,9 +115,15 @@ class Host:
         return self.encode(target(*args, **kwargs))
 
     def op_cloud(self, request: dict[str, Any]) -> Any:
+        """A new LocalCloud for checks; a cloud the notebook left running is stopped first."""
         from dojo.cloud import LocalCloud
+        from dojo.cloud._active import active
 
-        return self.ref(LocalCloud(**{str(k): self.decode(v) for k, v in request.get("kwargs", {}).items()}))
+        running = active()
+        if running is not None:
+            running.stop()
+        settings = {str(k): self.decode(v) for k, v in request.get("kwargs", {}).items()}
+        return self.ref(LocalCloud(**settings))
 
 
 def run_cell(shell: Any, source: str) -> dict[str, Any]:

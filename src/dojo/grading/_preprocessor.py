@@ -193,7 +193,7 @@ def _run_checks_trusted(process: LearnerProcess, source: str) -> tuple[list[Task
     recorded: list[Task] = []
     stopped = None
     # What the cell prints or warns is not the grader's business: keep it out of our streams.
-    with recording(recorded), warnings.catch_warnings(record=True), redirect_stdout(io.StringIO()), \
+    with recording(recorded, process.cloud), warnings.catch_warnings(record=True), redirect_stdout(io.StringIO()), \
             redirect_stderr(io.StringIO()):
         try:
             exec(compile(source, "<check cell>", "exec"), namespace)
