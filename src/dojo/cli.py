@@ -155,3 +155,13 @@ def lab_command(port: int | None, no_browser: bool) -> None:
     sys.stdout.flush()
     os.chdir(course.root)
     os.execv(command[0], command)
+
+
+def _attach_subcommands() -> None:
+    """Command groups that live beside the subsystems they drive."""
+    from dojo.leaderboard.cli import leaderboard
+
+    main.add_command(leaderboard)
+
+
+_attach_subcommands()
