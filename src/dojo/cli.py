@@ -79,8 +79,24 @@ def check_command(target: str, assignment: str | None, hidden: bool) -> None:
     course = Course.find()
     if hidden and not course.graders.is_dir():
         raise DojoError("--hidden needs the graders/ folder, which this copy of the course does not have")
+    reports = []
     for notebook in _notebooks_to_check(course, target):
-        click.echo(str(check_notebook(course, notebook, assignment, hidden=hidden)))
+        reports.append(check_notebook(course, notebook, assignment, hidden=hidden))
+        click.echo(str(reports[-1]))
+    if not hidden and not Path(target).suffix:
+        _award_to_local_board(course, reports)
+
+
+def _award_to_local_board(course: Course, reports: list[Any]) -> None:
+    """Put a learner's checked assignment on their leaderboard, when one is running."""
+    from dojo.selfpaced import award_reports, find_board
+
+    board = find_board(course)
+    if board is None or not board.grader_key:
+        click.echo("leaderboard: not running (make lab starts one)")
+        return
+    created = award_reports(board, reports)
+    click.echo(f"leaderboard: {created} new awards at {board.url}")
 
 
 def _notebooks_to_check(course: Course, target: str) -> list[Path]:
@@ -110,9 +126,23 @@ def _notebooks_to_check(course: Course, target: str) -> list[Path]:
 @click.option("--out", type=click.Path(path_type=Path), help="CSV of scores (an LMS export is written beside it).")
 @click.option("--feedback", type=click.Path(path_type=Path), help="Folder for per-learner feedback HTML.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel graders (default: one per core).")
+@click.option("--push", "push_url", metavar="URL", help="Award the scores to this leaderboard.")
+@click.option("--cohort", help="Leaderboard cohort for --push.")
+@click.option(
+    "--grader-key",
+    envvar="DOJO_GRADER_KEY",
+    help="Key that signs awards for --push (default: $DOJO_GRADER_KEY).",
+)
 @reports_errors
 def grade_command(
-    assignment: str, source: Path, out: Path | None, feedback: Path | None, workers: int | None
+    assignment: str,
+    source: Path,
+    out: Path | None,
+    feedback: Path | None,
+    workers: int | None,
+    push_url: str | None,
+    cohort: str | None,
+    grader_key: str | None,
 ) -> None:
     """Grade every submission of ASSIGNMENT in parallel, sandboxed, with hidden checks.
 
@@ -124,6 +154,8 @@ def grade_command(
 
     from dojo.grading import grade_submissions
 
+    if push_url and not (cohort and grader_key):
+        raise DojoError("--push needs --cohort and a grader key (--grader-key or DOJO_GRADER_KEY)")
     with Progress(transient=True) as progress:
 
         def start(total: int):  # type: ignore[no-untyped-def]
@@ -136,6 +168,18 @@ def grade_command(
     click.echo(run.summary())
     if out:
         click.echo(f"scores: {out}")
+    if push_url and cohort and grader_key:
+        import httpx
+
+        from dojo.grading._batch import push_to_leaderboard
+        from dojo.leaderboard.client import LeaderboardClient, LeaderboardError
+
+        try:
+            with LeaderboardClient(push_url, grader_key=grader_key) as client:
+                created = push_to_leaderboard(run, client, cohort)
+        except (LeaderboardError, httpx.HTTPError) as error:
+            raise DojoError(f"pushing to {push_url} failed: {error}") from None
+        click.echo(f"leaderboard: {created} new awards in cohort {cohort}")
 
 
 @main.command("lab")
@@ -147,9 +191,12 @@ def lab_command(port: int | None, no_browser: bool) -> None:
     from dojo._nbgrader import ensure_tools_on_path
     from dojo.lab import lab_command as command_for, prepare_workspace
 
+    from dojo.selfpaced import ensure_local_board
+
     course = Course.find()
     for folder in prepare_workspace(course):
         click.echo(f"your copy: {folder.relative_to(course.root)}/")
+    click.echo(f"leaderboard: {ensure_local_board(course).url}")
     ensure_tools_on_path()
     command = command_for(course, port=port, open_browser=not no_browser)
     sys.stdout.flush()

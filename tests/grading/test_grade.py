@@ -145,3 +145,27 @@ def test_grade_command_prints_a_summary_and_writes_the_csv(
     assert result.exit_code == 0, result.output
     assert "problems 2" in result.output and "eli" in result.output
     assert (tmp_path / "g.csv").is_file()
+
+
+def test_grade_push_awards_scores_once_to_the_leaderboard(
+    drill: DrillCourse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that --push ranks learners by their graded scores and a second push adds nothing."""
+    from dojo.leaderboard import start_local_board
+    from dojo.leaderboard.client import LeaderboardClient
+
+    source = _submissions(drill, tmp_path / "in")
+    monkeypatch.chdir(drill.course.root)
+    with start_local_board(db_url=f"sqlite:///{tmp_path / 'board.db'}") as board:
+        with LeaderboardClient(board.url, grader_key=board.grader_key) as client:
+            client.create_cohort("spring")
+            args = ["grade", ASSIGNMENT, "--submissions", str(source), "--push", board.url,
+                    "--cohort", "spring", "--grader-key", board.grader_key]
+            first = CliRunner().invoke(main, args)
+            assert first.exit_code == 0, first.output
+            assert "leaderboard: 4 new awards" in first.output  # one task each for ada, bea, cal, dev
+            again = CliRunner().invoke(main, args)
+            assert "leaderboard: 0 new awards" in again.output
+            board_rows = client.board("spring", limit=10)
+    ranked = [(row["name"], row["total"]) for row in board_rows["entries"]]
+    assert ranked[:2] == [("ada", 10), ("bea", 6)]

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from ._cdp import CHROMIUM, Browser, free_port, wait_http
+from tests.browser import Browser, chromium_path, free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "course" / "local-cloud.ipynb"
@@ -114,18 +113,13 @@ _STATE_JS = f"""(() => {{
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_lesson_shows_the_live_diagram_in_jupyterlab(
-    jupyterlab: tuple[str, str], tmp_path: Path
-) -> None:
+def test_lesson_shows_the_live_diagram_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
     """Check that course/local-cloud.ipynb, run in JupyterLab, renders the live diagram."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"The browser test needs Chromium at {CHROMIUM} (deselect with -m 'not browser')."
-        )
+    chromium_path()  # fails (never skips) with the install hint before any work
     base, token = jupyterlab
     copy = ARTIFACTS / "browser" / NOTEBOOK.name
     prepare_notebook(NOTEBOOK, copy)
-    browser = Browser(tmp_path / "chromium")
+    browser = Browser(width=1400, height=1000)
     try:
         rel = copy.relative_to(ROOT).as_posix()
         browser.navigate(f"{base}/lab/tree/{rel}?token={token}&reset")

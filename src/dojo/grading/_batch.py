@@ -33,6 +33,7 @@ class GradeRow:
     tasks: dict[str, float]
     late_penalty: float = 0.0
     reused: bool = False
+    task_max: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,13 +165,16 @@ def _grade_one(root: str, assignment: str, learner: str, feedback: str) -> Grade
     except DojoError as error:
         return str(error)
     tasks: dict[str, float] = {}
+    task_max: dict[str, float] = {}
     for path in (course.grading / "checks" / assignment / learner).glob("*.json"):
-        tasks.update({name: r["score"] for name, r in json.loads(path.read_text()).items()})
+        for name, result in json.loads(path.read_text()).items():
+            tasks[name], task_max[name] = result["score"], result["max_score"]
     with Gradebook(config.CourseDirectory.db_url) as gradebook:
         submission = gradebook.find_submission(assignment, learner)
         penalty = float(submission.late_submission_penalty or 0)
         # nbgrader keeps the penalty beside the score; the score a learner gets is the difference.
-        row = GradeRow(learner, float(submission.score) - penalty, float(submission.max_score), tasks, penalty)
+        row = GradeRow(learner, float(submission.score) - penalty, float(submission.max_score), tasks,
+                       penalty, task_max=task_max)
     if feedback:
         _feedback_for(course, assignment, learner, Path(feedback), regenerate=True)
     return row
@@ -285,3 +289,41 @@ def write_csv(run: GradeRun, out: Path) -> None:
             percent = 100 * row.score / row.max_score if row.max_score else 0
             writer.writerow([row.learner, run.assignment, f"{row.score:g}", f"{row.max_score:g}",
                              f"{percent:.1f}"])
+
+
+def push_to_leaderboard(run: GradeRun, client: Any, cohort: str) -> int:
+    """Award each learner's task scores to a leaderboard cohort; returns how many were new.
+
+    A late penalty scales every task of the submission by the same factor.
+    """
+    created = 0
+    for row in run.rows:
+        before = sum(row.tasks.values())
+        factor = row.score / before if before else 0.0
+        for task, points in sorted(row.tasks.items()):
+            most = row.task_max.get(task, points)
+            created += award_task(client, cohort, run.assignment, row.learner, task, points * factor, most)
+    return created
+
+
+def award_task(
+    client: Any, cohort: str, assignment: str, learner: str, task: str, points: float, max_points: float
+) -> bool:
+    """Award one task's points (rounded: the board counts whole points); True when it was new.
+
+    The idempotency key names cohort, assignment, learner, task and points, so sending
+    the same result again records nothing, while a better score is a new award.
+    """
+    awarded = round(points)
+    key = hashlib.sha256(f"{cohort}|{assignment}|{learner}|{task}|{awarded}".encode()).hexdigest()
+    answer = client.award(
+        cohort, learner, task, awarded, round(max_points), key,
+        assignment=assignment, module=assignment_module(assignment),
+    )
+    return bool(answer.get("created", True))
+
+
+def assignment_module(assignment: str) -> str:
+    """The module an assignment belongs to: ``m03`` for ``m03-s3-event-pipelines``."""
+    head = assignment.split("-", 1)[0]
+    return head if head[:1] == "m" and head[1:].isdigit() else assignment
