@@ -11,13 +11,17 @@ PYTEST_ARGS ?= -n auto
 # nbgrader runs the alembic command from PATH: the venv's tools must come first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test setup release
+.PHONY: lab test setup system-deps release
 
 lab: setup
 	$(BIN)/dojo lab
 
-test: setup
+test: setup system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL and headless Chromium for the database and browser tests (installed only if missing).
+system-deps:
+	bash .ci/system-deps.sh
 
 release: setup
 	$(BIN)/dojo release
