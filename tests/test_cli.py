@@ -24,7 +24,9 @@ def run(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ((), ["release", "check", "lab"]),
+        ((), ["release", "check", "grade", "lab", "leaderboard"]),
+        (("leaderboard",), ["serve", "cohort"]),
+        (("grade",), ["--submissions", "--out", "--feedback", "--push", "--cohort"]),
         (("release",), ["ASSIGNMENT", "exercises/", "solutions/"]),
         (("check",), ["NOTEBOOK_OR_ASSIGNMENT", "--assignment", "--hidden", "my-work/"]),
         (("lab",), ["--port", "--no-browser"]),

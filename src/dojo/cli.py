@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -30,7 +31,37 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A command group whose heavier subcommands are imported only when they are run.
+
+    ``dojo --help`` and ``dojo check`` then do not pay for importing the leaderboard's
+    web stack; the listed help text of a lazy command is given here instead.
+    """
+
+    lazy: dict[str, tuple[str, str]] = {
+        "leaderboard": ("dojo.leaderboard.cli:leaderboard", "Run the leaderboard service and manage cohorts."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, _, attribute = self.lazy[name][0].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, self.lazy[name][1] if name in self.lazy and name not in self.commands
+             else self.commands[name].get_short_help_str(limit=formatter.width))
+            for name in self.list_commands(ctx)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="serverless-dojo")
 def main() -> None:
     """Serverless Dojo: build AWS serverless architectures locally and get graded.
@@ -202,13 +233,3 @@ def lab_command(port: int | None, no_browser: bool) -> None:
     sys.stdout.flush()
     os.chdir(course.root)
     os.execv(command[0], command)
-
-
-def _attach_subcommands() -> None:
-    """Command groups that live beside the subsystems they drive."""
-    from dojo.leaderboard.cli import leaderboard
-
-    main.add_command(leaderboard)
-
-
-_attach_subcommands()
