@@ -78,7 +78,8 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.SandboxedGrading.timeout = 60
+c.SandboxedGrading.timeout = 60  # one cell or check call
+c.SandboxedGrading.notebook_timeout = 900  # the whole notebook
 c.SandboxedGrading.isolation = "required"
 c.SandboxedGrading.graders_directory = os.path.join(_here, "graders")
 c.SandboxedGrading.results_directory = os.path.join(_here, ".grading", "checks")

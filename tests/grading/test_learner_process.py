@@ -121,3 +121,12 @@ def test_check_cells_call_learner_functions_with_a_cloud_in_the_sandbox(
         tasks, stopped = _run_checks_trusted(process, CLOUD_CHECK)
     assert stopped is None
     assert [task.score for task in tasks] == [points]
+
+
+def test_a_notebook_over_its_total_time_is_stopped(tmp_path: Path) -> None:
+    """Check that many short cells cannot add up past the notebook's total time limit."""
+    process = LearnerProcess(SandboxSpec(workdir=tmp_path, limits=Limits(call_seconds=5, total_seconds=2)))
+    with pytest.raises(LearnerGone, match="longer than 2 s in all"):
+        for _ in range(10):
+            process.run_cell("import time\ntime.sleep(0.5)")
+    process.close()

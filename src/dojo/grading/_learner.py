@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import select
+import time
 import subprocess
 from typing import Any
 
@@ -38,6 +39,7 @@ class LearnerProcess:
     def __init__(self, spec: _sandbox.SandboxSpec) -> None:
         self.spec = spec
         self.gone: str | None = None
+        self.deadline = time.monotonic() + spec.limits.total_seconds
         self.process, self.channel = _sandbox.launch(spec)
         try:
             hello = self._receive(max(STARTUP_SECONDS, spec.limits.call_seconds))
@@ -63,14 +65,21 @@ class LearnerProcess:
             _wire.send(self.channel, message)
         except OSError:
             self._lost("the notebook's process ended")
-        answer = self._receive(self.spec.limits.call_seconds)
+        remaining = self.deadline - time.monotonic()
+        if remaining < self.spec.limits.call_seconds:
+            answer = self._receive(max(remaining, 0.0), total=True)
+        else:
+            answer = self._receive(self.spec.limits.call_seconds)
         if not answer.get("ok"):
             error = answer.get("error") or {}
             raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")))
         return _wire.decode(answer.get("value"), self._remote)
 
-    def _receive(self, seconds: float) -> dict[str, Any]:
+    def _receive(self, seconds: float, total: bool = False) -> dict[str, Any]:
         ready, _, _ = select.select([self.channel], [], [], seconds)
+        if not ready and total:
+            limit = self.spec.limits.total_seconds
+            self._lost(f"the notebook ran longer than {limit:g} s in all and was stopped")
         if not ready:
             self._lost(f"the notebook's code ran longer than {seconds:g} s and was stopped")
         try:

@@ -67,6 +67,9 @@ class SandboxedGrading(NbGraderPreprocessor):
     """Run the notebook in a sandbox and score check cells with trusted checks."""
 
     timeout = Integer(60, help="Seconds a cell or a single check may run.").tag(config=True)
+    notebook_timeout = Integer(900, help="Seconds the whole notebook may run, checks included.").tag(
+        config=True
+    )
     cpu_seconds = Integer(600, help="CPU seconds for a whole notebook.").tag(config=True)
     memory_mb = Integer(3072, help="Address-space limit of the learner process, in MiB.").tag(config=True)
     isolation = Enum(
@@ -114,6 +117,7 @@ class SandboxedGrading(NbGraderPreprocessor):
     def _start(self, workdir: Path) -> LearnerProcess:
         limits = Limits(
             call_seconds=float(self.timeout),
+            total_seconds=float(self.notebook_timeout),
             cpu_seconds=int(self.cpu_seconds),
             memory_bytes=int(self.memory_mb) * 1024**2,
         )

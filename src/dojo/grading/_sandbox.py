@@ -31,9 +31,14 @@ class SandboxUnavailable(DojoError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one learner process."""
+    """Resource limits for one learner process.
+
+    ``call_seconds`` bounds one cell or one check's call, ``total_seconds`` the whole
+    notebook (wall clock), ``cpu_seconds`` its CPU time.
+    """
 
     call_seconds: float = 60.0
+    total_seconds: float = 900.0
     cpu_seconds: int = 300
     memory_bytes: int = 3 * 1024**3
     file_bytes: int = 64 * 1024**2
