@@ -199,7 +199,9 @@ def run_with_deadline(
         timed_out = True
     finally:
         set_current_invocation(outer)
-    if not mode and invocation.remaining_ms() <= 0:
+    # A handler that returns after its Timeout has timed out, whether or not the watchdog got
+    # to interrupt it (it cannot while a C call such as time.sleep runs, or on a loaded machine).
+    if invocation.remaining_ms() <= 0:
         timed_out = True
     return timed_out, error
 
