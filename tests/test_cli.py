@@ -24,7 +24,8 @@ def run(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ((), ["release", "check", "grade", "lab", "leaderboard"]),
+        ((), ["release", "check", "grade", "lab", "leaderboard", "cloud"]),
+        (("cloud",), ["serve"]),
         (("leaderboard",), ["serve", "cohort"]),
         (("grade",), ["--submissions", "--out", "--feedback", "--push", "--cohort"]),
         (("release",), ["ASSIGNMENT", "exercises/", "solutions/"]),

@@ -7,7 +7,13 @@ Figures:
 * invoke overhead: the in-process runtime (``cloud.runtime.invoke``, in each timeout mode) and a
   full boto3 ``invoke`` versus calling the handler directly; for boto3 the overhead is reported
   beyond moto's own round trip (a ``GetFunctionConfiguration`` call), which every moto call pays;
-* pipeline: S3 upload → Lambda (async) → DynamoDB ``PutItem`` for N objects, end to end.
+* pipeline: S3 upload → Lambda (async) → DynamoDB ``PutItem`` for N objects, end to end;
+* API: requests/s through a REST API ``AWS_PROXY`` integration (``cloud.http`` and ``requests``)
+  and an HTTP API (payload 2.0), printed only;
+* EventBridge: events/s through a rule to a Lambda target (PutEvents in batches of 10, then the
+  async invocations), printed only;
+* TTL: a sweep deleting N (default 10,000) expired DynamoDB items on ``clock.advance``, printed
+  only.
 Targets (issue "Local cloud I"): runtime overhead under 1 ms per call; 1,000-object pipeline
 under 10 s on 2 cores.
 """
@@ -151,12 +157,133 @@ def bench_pipeline(objects: int) -> tuple[float, float, int]:
     return uploaded, total, count
 
 
+PROXY = (
+    "import json\n"
+    "def handler(event, context):\n"
+    "    return {'statusCode': 200, 'body': json.dumps(event['pathParameters'])}\n"
+)
+
+
+def bench_api(n: int) -> dict[str, float]:
+    """Requests per second through API Gateway proxy integrations (one warm function)."""
+    import requests
+
+    results: dict[str, float] = {}
+    with LocalCloud() as cloud:
+        _function("api", PROXY, _role())
+        fn_arn = boto3.client("lambda").get_function(FunctionName="api")["Configuration"][
+            "FunctionArn"
+        ]
+        apigw = boto3.client("apigateway")
+        api = apigw.create_rest_api(name="bench")["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        items = apigw.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+        item = apigw.create_resource(restApiId=api, parentId=items, pathPart="{id}")["id"]
+        apigw.put_method(restApiId=api, resourceId=item, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(
+            restApiId=api,
+            resourceId=item,
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{fn_arn}/invocations",
+        )
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        url = f"https://{api}.execute-api.us-east-1.amazonaws.com/prod/items/"
+        cloud.http("GET", url + "0")  # cold start outside the timing
+        t0 = time.perf_counter()
+        for i in range(n):
+            cloud.http("GET", f"{url}{i}")
+        results["REST proxy, cloud.http"] = n / (time.perf_counter() - t0)
+        m = max(1, n // 4)
+        t0 = time.perf_counter()
+        for i in range(m):
+            requests.get(f"{url}{i}")
+        results["REST proxy, requests"] = m / (time.perf_counter() - t0)
+        v2 = boto3.client("apigatewayv2")
+        http_api = v2.create_api(Name="bench2", ProtocolType="HTTP")["ApiId"]
+        integration = v2.create_integration(
+            ApiId=http_api,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=fn_arn,
+            PayloadFormatVersion="2.0",
+        )["IntegrationId"]
+        v2.create_route(
+            ApiId=http_api, RouteKey="GET /items/{id}", Target=f"integrations/{integration}"
+        )
+        v2.create_stage(ApiId=http_api, StageName="$default", AutoDeploy=True)
+        url2 = f"https://{http_api}.execute-api.us-east-1.amazonaws.com/items/"
+        t0 = time.perf_counter()
+        for i in range(n):
+            cloud.http("GET", f"{url2}{i}")
+        results["HTTP API v2, cloud.http"] = n / (time.perf_counter() - t0)
+    return results
+
+
+def bench_eventbridge(n: int) -> tuple[float, float, int]:
+    """PutEvents through a rule to a Lambda target (async invoke), delivered by run_until_idle."""
+    with LocalCloud() as cloud:
+        _function("on-event", ECHO, _role())
+        arn = boto3.client("lambda").get_function(FunctionName="on-event")["Configuration"][
+            "FunctionArn"
+        ]
+        events = boto3.client("events")
+        events.put_rule(Name="orders", EventPattern='{"source": [{"prefix": "shop."}]}')
+        events.put_targets(Rule="orders", Targets=[{"Id": "f", "Arn": arn}])
+        entries = [
+            {"Source": "shop.orders", "DetailType": "OrderPlaced", "Detail": f'{{"n": {i}}}'}
+            for i in range(n)
+        ]
+        t0 = time.perf_counter()
+        for start in range(0, n, 10):
+            events.put_events(Entries=entries[start : start + 10])
+        put = time.perf_counter() - t0
+        cloud.run_until_idle()
+        total = time.perf_counter() - t0
+        return put, total, cloud.invocations("on-event")
+
+
+def bench_ttl(items: int) -> tuple[float, float, int]:
+    """Write N items that expire together, then time the sweep that deletes them."""
+    with LocalCloud() as cloud:
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(
+            TableName="sessions",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.update_time_to_live(
+            TableName="sessions", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+        )
+        expires = str(int(cloud.clock.time()) + 60)
+        t0 = time.perf_counter()
+        for start in range(0, items, 25):
+            ddb.batch_write_item(
+                RequestItems={
+                    "sessions": [
+                        {"PutRequest": {"Item": {"id": {"S": f"s{i}"}, "ttl": {"N": expires}}}}
+                        for i in range(start, min(items, start + 25))
+                    ]
+                }
+            )
+        written = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cloud.clock.advance(60 + 300)  # the default lag deletes within 5 minutes of expiry
+        sweep = time.perf_counter() - t0
+        left = ddb.scan(TableName="sessions", Select="COUNT")["Count"]
+        return written, sweep, left
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--invokes", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--ttl-items", type=int, default=10_000)
     args = parser.parse_args()
 
     first, steady = bench_start()
@@ -183,6 +310,19 @@ def main() -> None:
         f"({uploaded:.2f} s uploading, {total - uploaded:.2f} s delivering), "
         f"{count} items written, {total / args.objects * 1000:.2f} ms/object "
         f"(target < 10 s: {'met' if total < 10 else 'MISSED'})"
+    )
+    for label, per_second in bench_api(args.requests).items():
+        print(f"API Gateway {label:28s}{per_second:9,.0f} requests/s")
+    put, total, ran = bench_eventbridge(args.events)
+    print(
+        f"EventBridge rule -> Lambda, {args.events} events: {args.events / total:,.0f} events/s "
+        f"end to end ({put:.2f} s putting, {total - put:.2f} s delivering), {ran} invocations"
+    )
+    written, sweep, left = bench_ttl(args.ttl_items)
+    print(
+        f"DynamoDB TTL sweep, {args.ttl_items} expired items: {sweep:.2f} s "
+        f"({args.ttl_items / sweep:,.0f} deletions/s; writing them took {written:.2f} s), "
+        f"{left} left"
     )
     if count != args.objects:
         raise SystemExit(f"pipeline lost items: {count} of {args.objects}")

@@ -39,6 +39,7 @@ class LazyGroup(click.Group):
     """
 
     lazy: dict[str, tuple[str, str]] = {
+        "cloud": ("dojo.cloud.cli:cloud_group", "Serve the local cloud to other processes and the AWS CLI."),
         "leaderboard": ("dojo.leaderboard.cli:leaderboard", "Run the leaderboard service and manage cohorts."),
     }
 

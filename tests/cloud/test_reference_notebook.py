@@ -47,6 +47,17 @@ def test_reference_notebook_runs_and_writes_the_upload_to_dynamodb(tmp_path):
     assert "s3:uploads-demo" in outputs  # the trace table
     assert "items: 6" in outputs  # every chaos-hit upload was retried and landed
     assert "retry 1 of 2 in 60 s" in outputs
+    # 10. time travel: an hourly schedule counts sessions while TTL expires them
+    assert "sessions left: 2" in outputs and "sessions left: 0" in outputs
+    assert "TTL deleted 1 expired item" in outputs
+    # 11. a state machine whose one-day Wait ends on clock.advance(86400)
+    assert "after start: RUNNING" in outputs
+    assert 'after a day: SUCCEEDED {"order": 42, "shipped": "' in outputs
+    assert "WaitStateExited -> PassStateEntered" in outputs
+    assert "API 200 {'hello': 'Ada', 'stage': 'prod'}" in outputs  # section "An API call"
+    assert "unknown path: 403" in outputs
+    assert "client -> apigateway:hello GET /prod/hello/Ada -> 200" in outputs
+    assert "apigateway:hello -> lambda:hello-api" in outputs
     diagram = next(c for c in notebook.cells if "ArchitectureDiagram(cloud)" in c.source)
     bundles = [o.get("data", {}) for o in diagram.outputs]
     assert any("application/vnd.jupyter.widget-view+json" in b for b in bundles), "no live diagram"

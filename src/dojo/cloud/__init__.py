@@ -21,14 +21,19 @@ from ._cloud import LocalCloud, open
 from ._deadline import sim_sleep
 from ._errors import HookBroken, LocalCloudError, LocalCloudGap
 from ._hooks import check_hooks
+from ._http import ApiResponse
 from ._packaging import package, zip_code
 from ._policy import PolicyDecision, PolicyEvaluator, evaluate_policy
 from ._runtime import EnvironmentInfo, InvocationResult, LambdaContext
+from ._server import CloudServer
 from ._trace import Hop, Trace
+from . import scenarios  # noqa: E402 - built-in scenarios for LocalCloud.scenario()
 
 __all__ = [
+    "ApiResponse",
     "Chaos",
     "Clock",
+    "CloudServer",
     "EnvironmentInfo",
     "HookBroken",
     "Hop",
@@ -45,6 +50,7 @@ __all__ = [
     "evaluate_policy",
     "open",
     "package",
+    "scenarios",
     "sim_sleep",
     "zip_code",
 ]

@@ -162,7 +162,10 @@ class ApiGate:
             self.long_poll(str(params.get("QueueUrl", "")), context.get("dojo_long_poll"))
         invocation_caller = caller()
         fault = self.cloud.chaos.api_fault(
-            service, operation, invocation_caller.partition(":")[2] or None
+            service,
+            operation,
+            invocation_caller.partition(":")[2] or None,
+            context.get("client_region") or self.cloud.region,
         )
         if fault is not None:
             context["dojo_note"] = f"chaos {fault.kind}"

@@ -88,6 +88,7 @@ class Injection:
     per_second: float | None = None
     latency_ms: float = 0.0
     only_in: str | None = None
+    region: str | None = None
     hits: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _chaos: Chaos | None = field(default=None, repr=False)
@@ -104,7 +105,11 @@ class Injection:
         """HTTP status of the injected error."""
         return _STATUS.get(self.error, 400)
 
-    def _matches_call(self, service: str, operation: str, caller: str | None) -> bool:
+    def _matches_call(
+        self, service: str, operation: str, caller: str | None, region: str | None = None
+    ) -> bool:
+        if self.region is not None and self.region != region:
+            return False
         if self.service is not None and self.service != service:
             return False
         if self.operation is not None and self.operation != _norm_op(operation):
@@ -212,15 +217,29 @@ class Chaos:
             )
         )
 
-    def outage(self, service: str, until: float | dt.datetime | None = None) -> Injection:
-        """Make every call to ``service`` fail with ServiceUnavailable (until a time, if given)."""
+    def outage(
+        self,
+        service: str | None = None,
+        until: float | dt.datetime | None = None,
+        *,
+        region: str | None = None,
+    ) -> Injection:
+        """Make every call to ``service`` fail with ServiceUnavailable (until a time, if given).
+
+        With ``region`` the outage hits only clients (and API Gateway endpoints) of that region;
+        ``cloud.chaos.outage(region="eu-west-1")`` takes the whole region down.
+        """
+        if service is None and region is None:
+            raise ValueError("outage() needs a service, a region or both")
+        where = " ".join(p for p in (service, f"in {region}" if region else None) if p)
         return self._add(
             Injection(
                 "outage",
-                _norm_service(service),
+                _norm_service(service) if service else None,
                 error="ServiceUnavailable",
-                message=f"Injected outage of {service}",
+                message=f"Injected outage of {where}",
                 until=self._until(until),
+                region=region,
             )
         )
 
@@ -359,7 +378,9 @@ class Chaos:
         self.injections.clear()
 
     # -- used by the cloud ---------------------------------------------------------------
-    def api_fault(self, service: str, operation: str, caller: str | None) -> Injection | None:
+    def api_fault(
+        self, service: str, operation: str, caller: str | None, region: str | None = None
+    ) -> Injection | None:
         """Apply latency and return the fault for this call, if any (called per API call)."""
         if not self.injections:
             return None
@@ -372,7 +393,7 @@ class Chaos:
         for injection in list(self.injections):
             if (
                 injection.kind in ("fail", "outage", "throttle")
-                and injection._matches_call(service, operation, caller)
+                and injection._matches_call(service, operation, caller, region)
                 and injection._fires(now)
             ):
                 return injection

@@ -33,6 +33,10 @@ DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+# time-machine keeps microseconds; a due time moved to may read back one float step earlier, so
+# "due" means within a microsecond (otherwise advance() could stop just short of work forever).
+_EPSILON = 1e-6
+
 
 class Poller(Protocol):
     """Something that looks for work every time the cloud runs (an event source mapping)."""
@@ -234,10 +238,10 @@ class Clock:
         return sorted(w for w in self._heap if not w.cancelled)
 
     def _next_due(self, now: float) -> float | None:
-        candidates = [w.due for w in self._heap if not w.cancelled and w.due > now]
+        candidates = [w.due for w in self._heap if not w.cancelled and w.due > now + _EPSILON]
         for poller in list(self._pollers):
             wake = poller.next_wakeup(now)
-            if wake is not None and wake > now:
+            if wake is not None and wake > now + _EPSILON:
                 candidates.append(wake)
         return min(candidates) if candidates else None
 
@@ -258,7 +262,7 @@ class Clock:
             while True:
                 progressed = False
                 now = self.time()
-                while self._heap and self._heap[0].due <= now:
+                while self._heap and self._heap[0].due <= now + _EPSILON:
                     work = heapq.heappop(self._heap)
                     if work.cancelled:
                         continue

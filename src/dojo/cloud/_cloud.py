@@ -14,20 +14,29 @@ import boto3
 from moto import mock_aws
 
 from . import _active
+from ._apigateway import ApiRouter
 from ._botocore import ApiGate, register_handlers
 from ._chaos import Chaos
 from ._clock import Clock
 from ._deliver import Deliverer
 from ._errors import LocalCloudError, LocalCloudGap
 from ._esm import Mappings
+from ._events import EventsService
 from ._hooks import Patches
+from ._http import ApiResponse, Interception
+from ._iam import IamEnforcer, register_iam_handler
 from ._lambda import LambdaService
 from ._magic import register_magics
+from ._mediaconvert import MediaConvert, register_mediaconvert
 from ._notify import Notifications
 from ._packaging import package as _package
 from ._policy import PolicyEvaluator
 from ._runtime import EnvironmentInfo, Runtime
+from ._scheduler import SchedulerService
+from ._sessions import new_session
+from ._stepfunctions import StepFunctionsService
 from ._trace import Trace
+from ._ttl import TtlSweeper
 
 __all__ = ["DEFAULT_ACCOUNT", "LocalCloud", "open"]
 
@@ -62,6 +71,9 @@ class LocalCloud:
             False (no watchdog; only simulated time and the measured duration count).
         strict: Reject Lambda configurations AWS (or the course) rejects but moto accepts
             (Timeout 1-900 s, memory 128-10,240 MB, ephemeral storage, python3.11-3.13).
+        enforce_iam: Deny boto3 calls the caller's policies do not allow (handlers act as
+            their execution role) for DynamoDB, SQS, Lambda and S3; see :mod:`dojo.cloud._iam`
+            for exactly what is checked.
 
     Attributes:
         clock: The fake :class:`~dojo.cloud.Clock`.
@@ -69,6 +81,9 @@ class LocalCloud:
         chaos: Fault injection (:class:`~dojo.cloud.Chaos`).
         runtime: The in-process Lambda runtime (environments, cold starts).
         policy: An IAM policy evaluator (``cloud.policy.evaluate(doc, action, resource)``).
+        apis: The API Gateway router behind :meth:`http` and intercepted ``requests``/``httpx``
+            calls to execute-api URLs (REST and HTTP APIs; see ``dojo.cloud._apigateway``).
+        iam: The request-time IAM check used when ``enforce_iam`` is on.
 
     Example:
         >>> with LocalCloud() as cloud:
@@ -86,8 +101,10 @@ class LocalCloud:
         keep_alive: float = 600.0,
         timeouts: bool | str = True,
         strict: bool = False,
+        enforce_iam: bool = False,
     ) -> None:
         self.region = region
+        self.enforce_iam = enforce_iam
         self.account_id = DEFAULT_ACCOUNT
         self.seed = seed
         self.strict = strict
@@ -109,7 +126,15 @@ class LocalCloud:
         self.notifications = Notifications(self)
         self.mappings = Mappings(self)
         self.api_gate = ApiGate(self)
+        self.apis = ApiRouter(self)  # API Gateway requests (REST and HTTP APIs)
+        self._interception = Interception(self)
+        self.iam = IamEnforcer(self)
         self.policy = PolicyEvaluator()
+        self.mediaconvert = MediaConvert(self)
+        self.events = EventsService(self)  # EventBridge targets, schedule rules, replays
+        self.scheduler = SchedulerService(self)  # EventBridge Scheduler on the clock
+        self.ttl = TtlSweeper(self)  # DynamoDB TTL deletions on the clock
+        self.stepfunctions = StepFunctionsService(self)  # ASL executions on the clock
         self.gaps: list[LocalCloudGap] = []
         self._patches = Patches(self)
         self._session: boto3.Session | None = None
@@ -128,6 +153,8 @@ class LocalCloud:
         if self.runtime is None or getattr(self.runtime, "_closed", False):
             self._build()
         register_handlers(boto3.DEFAULT_SESSION)
+        register_iam_handler(boto3.DEFAULT_SESSION)
+        register_mediaconvert(boto3.DEFAULT_SESSION)  # after the hooks: chaos applies first
         self._saved_env = {name: os.environ.get(name) for name in _PINNED_ENV}
         os.environ.update(
             {"AWS_DEFAULT_REGION": self.region, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
@@ -148,6 +175,7 @@ class LocalCloud:
             mock_random.seed(self.seed)
             self.clock.start()
             self._patches.install()
+            self._interception.install()
         except BaseException:
             self.clock.stop()
             self._mock.stop()
@@ -165,6 +193,7 @@ class LocalCloud:
         try:
             _active.set_active(None)
             self._patches.uninstall()
+            self._interception.uninstall()
             self.clock.stop()
             self.runtime.close()
             self.deliverer.close()
@@ -214,7 +243,7 @@ class LocalCloud:
             raise LocalCloudError("Start the cloud first (use `with LocalCloud() as cloud:`).")
         region = region or self.region
         if self._session is None:
-            self._session = boto3.Session(region_name=self.region)
+            self._session = new_session(self.region)
         if kwargs:
             return self._session.client(service, region_name=region, **kwargs)
         key = (service, region)
@@ -225,7 +254,7 @@ class LocalCloud:
     def resource(self, service: str, region: str | None = None, **kwargs: Any) -> Any:
         """A boto3 resource (e.g. ``cloud.resource("dynamodb").Table("t")``)."""
         if self._session is None:
-            self._session = boto3.Session(region_name=self.region)
+            self._session = new_session(self.region)
         return self._session.resource(service, region_name=region or self.region, **kwargs)
 
     # -- running ---------------------------------------------------------------------------
@@ -253,6 +282,30 @@ class LocalCloud:
             gap = self.gaps[0]
             self.gaps.clear()
             raise gap
+
+    # -- APIs ------------------------------------------------------------------------------
+    def http(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        """Send an HTTP request to a deployed API Gateway stage (REST or HTTP API).
+
+        ``requests`` and ``httpx`` calls to execute-api URLs reach the same router while the
+        cloud runs; this helper needs neither. See :mod:`dojo.cloud._apigateway`.
+
+        Example:
+            >>> cloud.http("GET", f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod/items/1")
+            <ApiResponse 200 '{"id": "1"}'>
+        """
+        return self.apis.http(
+            method, url, headers=headers, body=body, json_body=json, params=params
+        )
 
     # -- Lambda ----------------------------------------------------------------------------
     @property
@@ -293,6 +346,15 @@ class LocalCloud:
     def package(obj: Any, **kwargs: Any) -> bytes:
         """Alias of :func:`dojo.cloud.package` (the module cards call it ``aws.package``)."""
         return _package(obj, **kwargs)
+
+    def scenario(self, name: str, variant: int = 0) -> dict[str, Any]:
+        """Deploy a named scenario (often broken on purpose), e.g. ``cloud.scenario("24hv-broken", 2)``.
+
+        Returns the names and ARNs it made, as plain data; see ``dojo.cloud._scenario``.
+        """
+        from ._scenario import load_scenario
+
+        return load_scenario(self, name, variant)
 
     # -- helpers for the cloud's parts ------------------------------------------------------
     def new_uuid(self) -> str:

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from ._errors import LocalCloudGap
+from ._sessions import new_session
 
 if TYPE_CHECKING:
     from ._cloud import LocalCloud
@@ -57,7 +58,7 @@ class Deliverer:
         key = (service, region)
         if key not in self._clients:
             if self._session is None:
-                self._session = boto3.Session(region_name=region)
+                self._session = new_session(region)
             self._clients[key] = self._session.client(
                 service,
                 region_name=region,

@@ -392,6 +392,12 @@ class StreamPoller(_Base):
                 "dynamodb": body,
                 "eventSourceARN": self.source_arn,
             }
+            identity = record.get("userIdentity")
+            if identity:  # a TTL deletion (dojo.cloud._ttl)
+                event["userIdentity"] = {
+                    "type": identity.get("Type"),
+                    "principalId": identity.get("PrincipalId"),
+                }
             return _Record(
                 body["SequenceNumber"],
                 json.dumps(body.get("Keys"), sort_keys=True),

@@ -129,6 +129,14 @@ HOOKS: tuple[HookPoint, ...] = (
 )
 """Every moto function the local cloud patches."""
 
+from ._hooks_edge import EDGE_HOOK_SPECS  # noqa: E402  (API Gateway and Cognito hooks)
+
+HOOKS = HOOKS + tuple(HookPoint(*spec) for spec in EDGE_HOOK_SPECS)
+
+from ._hooks_ii import ATTRIBUTES_II, HOOK_SPECS_II  # noqa: E402  (EventBridge, Scheduler, Step Functions)
+
+HOOKS = HOOKS + tuple(HookPoint(*spec) for spec in HOOK_SPECS_II)
+
 ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     (
         "moto.awslambda.models",
@@ -144,6 +152,7 @@ ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("moto.kinesis.models", "Stream", "shards, lambda_event_source_mappings"),
 )
 """moto model attributes the pollers and runtime read (checked by source inspection)."""
+ATTRIBUTES = ATTRIBUTES + ATTRIBUTES_II
 
 
 def check_hooks() -> list[str]:
@@ -189,6 +198,8 @@ class Patches:
 
     def _replacements(self) -> dict[str, Callable[[Any], Any]]:
         cloud = self.cloud
+        from ._hooks_edge import edge_replacements
+        from ._hooks_ii import replacements_ii
 
         def invoke_lambda(original: Any) -> Any:
             def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -288,4 +299,6 @@ class Patches:
             "_send_sns_message": s3_forward,
             "Subscription.publish": sns_publish,
             "Rule.send_to_targets": send_to_targets,
+            **edge_replacements(cloud),
+            **replacements_ii(cloud),
         }

@@ -2,8 +2,8 @@
 
 moto already delivers S3 → SQS/SNS/EventBridge, SNS → SQS and EventBridge → SQS; the local cloud
 fixes the S3 event shape, turns S3 → Lambda and SNS → Lambda into asynchronous invocations with
-AWS-shaped events, records every hop in the trace, and refuses (with :class:`LocalCloudGap`) the
-EventBridge targets it cannot deliver yet.
+AWS-shaped events and records every hop in the trace. EventBridge rule delivery is in
+:mod:`dojo.cloud._events` (this module only forwards the hook).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from ._cloud import LocalCloud
 
 __all__ = ["Notifications"]
-
-_EVENTBRIDGE_NATIVE = {"logs", "events", "sqs"}
 
 
 def _iso(cloud: LocalCloud) -> str:
@@ -270,39 +268,5 @@ class Notifications:
     def send_to_targets(
         self, original: Any, rule: Any, original_event: Any, transform_input: bool = True
     ) -> None:
-        if not rule.event_pattern.matches_event(original_event):
-            return
-        source = f"events:{rule.name}"
-        if getattr(rule, "state", "ENABLED") != "ENABLED":
-            self.cloud.trace.record(
-                source, "events:targets", "delivery", "rule is DISABLED", "dropped"
-            )
-            return
-        for target in rule.targets:
-            service = parse_arn(target["Arn"])["service"]
-            if service not in _EVENTBRIDGE_NATIVE:
-                self.cloud.trace.record(
-                    source,
-                    f"{service}:{short_name(target['Arn'])}",
-                    "delivery",
-                    "target type not supported yet",
-                    "dropped",
-                )
-                gap = LocalCloudGap(
-                    f"EventBridge rule {rule.name!r} delivering to a {service} target "
-                    f"({target['Arn']})",
-                    hint="EventBridge → Lambda/SNS/Step Functions targets arrive with "
-                    "Local cloud II; "
-                    "SQS, CloudWatch Logs and event-bus targets work today.",
-                )
-                self.cloud.gaps.append(gap)
-                raise gap
-        original(rule, original_event, transform_input)
-        for target in rule.targets:
-            self.cloud.trace.record(
-                source,
-                f"{parse_arn(target['Arn'])['service']}:{short_name(target['Arn'])}",
-                "delivery",
-                str(original_event.get("detail-type", "event")),
-                "ok",
-            )
+        """The ``Rule.send_to_targets`` hook: EventBridge delivery lives in ``cloud.events``."""
+        self.cloud.events.dispatch(original, rule, original_event, transform_input)
