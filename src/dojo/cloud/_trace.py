@@ -27,8 +27,9 @@ class Hop:
         target: What was acted on (``lambda:fn``, ``dynamodb:PutItem``, ``sqs:queue`` ...).
         kind: ``api`` (a boto3 call), ``invoke`` (a handler run), ``async`` (an event queued for
             asynchronous invocation), ``delivery`` (a service delivering to another),
-            ``destination``, ``dlq`` or ``esm`` (an event source mapping batch), or ``http``
-            (a request to an API Gateway endpoint; ``detail["status"]`` is the answer's status).
+            ``destination``, ``dlq`` or ``esm`` (an event source mapping batch), ``http``
+            (a request to an API Gateway endpoint; ``detail["status"]`` is the answer's status),
+            or ``state`` (a Step Functions execution leaving a state).
         summary: A short human-readable description of the event.
         outcome: ``ok``, ``error``, ``throttled`` or ``dropped``.
         duration_ms: Real time the hop took, in milliseconds (0 when not measured).
