@@ -44,6 +44,15 @@ from dojo.sims._lambda_cost import (
     memory_cost_table,
     monthly_bill,
 )
+from dojo.sims._media import (
+    MEDIACONVERT_BASIC_PER_MINUTE,
+    BufferRun,
+    KeyForms,
+    MediaConvertBill,
+    key_forms,
+    mediaconvert_cost,
+    simulate_buffer,
+)
 from dojo.sims._prices import Price, PriceTable, load_prices, price
 
 __all__ = [
@@ -51,14 +60,18 @@ __all__ = [
     "BOOK_RANKING_NOTE",
     "BOOK_TOTALS_7_18",
     "DR_TIERS",
+    "MEDIACONVERT_BASIC_PER_MINUTE",
     "NFRS",
     "SCORES_7_12",
     "TABLE_10_1",
     "WEIGHTS_7_14",
+    "BufferRun",
     "ConcurrencyPlan",
     "DecisionMatrix",
     "Discrepancy",
     "DrTier",
+    "KeyForms",
+    "MediaConvertBill",
     "MemoryCostRow",
     "MemoryCostTable",
     "MonthlyBill",
@@ -73,14 +86,17 @@ __all__ = [
     "cost_per_1000",
     "decision_matrix",
     "duration_at",
+    "key_forms",
     "lambda_monthly_cost",
     "load_prices",
+    "mediaconvert_cost",
     "memory_cost_table",
     "monthly_bill",
     "price",
     "ramp_minutes",
     "rank_tiers",
     "required_concurrency",
+    "simulate_buffer",
     "throttled_rps",
     "weighted_total",
 ]
