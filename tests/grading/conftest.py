@@ -87,7 +87,9 @@ class DrillCourse:
         notebook.cells[1].source = answer
         return notebook
 
-    def grade(self, student: str, notebook: nbformat.NotebookNode, timeout: int = 20) -> dict:
+    def grade(
+        self, student: str, notebook: nbformat.NotebookNode, timeout: int = 20, slot: int | None = None
+    ) -> dict:
         """Submit ``notebook`` as ``student`` and autograde it with the course's configuration."""
         from nbgrader.converters import Autograde
 
@@ -100,12 +102,12 @@ class DrillCourse:
         config.Autograde.force = True
         config.Autograde.create_student = True
         config.SandboxedGrading.timeout = timeout
-        config.SandboxedGrading.slot = sandbox_slot()
+        config.SandboxedGrading.slot = sandbox_slot() if slot is None else slot
         run_converter(Autograde, config)
         path = self.course.grading / "checks" / ASSIGNMENT / student / f"{ASSIGNMENT}.json"
         return json.loads(path.read_text())["drill_double_check"]
 
-    def score(self, student: str, notebook: nbformat.NotebookNode, **options: int) -> float:
+    def score(self, student: str, notebook: nbformat.NotebookNode, **options: int | None) -> float:
         return self.grade(student, notebook, **options)["score"]
 
     def autograded(self, student: str) -> nbformat.NotebookNode:

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dojo.grading._sandbox import SANDBOX_UID_BASE
+
 from tests.grading.conftest import ASSIGNMENT, DrillCourse, cell, sandbox_slot
 
 pytestmark = pytest.mark.slow
@@ -181,6 +183,7 @@ def test_hidden_check_text_never_reaches_the_release_or_the_installed_package(dr
 
 # (f) infinite loops, huge outputs, memory bombs, fork bombs, os._exit
 
+BOMB_SLOT_BASE = 500
 BOMBS = {
     "loop": "while True:\n    pass",
     "huge-output": "for _ in range(200_000):\n    print('x' * 1000)",
@@ -201,8 +204,9 @@ def test_a_bomb_before_the_checks_earns_nothing(drill: DrillCourse, bomb: str) -
 def test_a_bomb_after_the_checks_keeps_honest_points(drill: DrillCourse, bomb: str) -> None:
     """Check that honest work checked before a bomb keeps its full score."""
     notebook = with_extra_cell(drill.answered(HONEST), BOMBS[bomb], before_checks=False)
-    assert drill.score(f"bomb-last-{bomb}", notebook, timeout=5) == 10
-    assert not _processes_of_sandbox_users(), "learner processes outlived grading"
+    slot = BOMB_SLOT_BASE + sandbox_slot()  # a sandbox user no other test uses, to count leftovers
+    assert drill.score(f"bomb-last-{bomb}", notebook, timeout=5, slot=slot) == 10
+    assert not _processes_of_user(SANDBOX_UID_BASE + slot), "learner processes outlived grading"
 
 
 def _gradebook_score(drill: DrillCourse, student: str) -> float:
@@ -212,9 +216,7 @@ def _gradebook_score(drill: DrillCourse, student: str) -> float:
         return gradebook.find_submission(ASSIGNMENT, student).score
 
 
-def _processes_of_sandbox_users() -> list[str]:
-    from dojo.grading._sandbox import SANDBOX_UID_BASE
-
+def _processes_of_user(uid: int) -> list[str]:
     left = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -223,7 +225,7 @@ def _processes_of_sandbox_users() -> list[str]:
             continue
         uid_line = next((line for line in text.splitlines() if line.startswith("Uid:")), "")
         uids = [int(v) for v in uid_line.split()[1:]]
-        if uids and uids[0] == SANDBOX_UID_BASE + sandbox_slot():
+        if uids and uids[0] == uid:
             left.append(status.parent.name)
     return left
 

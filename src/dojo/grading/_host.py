@@ -154,7 +154,9 @@ def run_cell(shell: Any, source: str) -> dict[str, Any]:
     error = result.error_in_exec or result.error_before_exec
     if error is not None:
         frames = tracebacks[-1] if tracebacks else traceback.format_exception(error)
-        outputs.append({"output_type": "error", **_describe(error), "traceback": list(frames)[-30:]})
+        described = _describe(error)
+        outputs.append({"output_type": "error", "ename": described["ename"],
+                        "evalue": described["evalue"], "traceback": list(frames)[-30:]})
     return {"outputs": outputs, "failed": error is not None}
 
 
