@@ -24,7 +24,9 @@ def run(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ((), ["release", "check", "grade", "lab", "leaderboard", "cloud"]),
+        ((), ["release", "check", "grade", "lab", "leaderboard", "cloud", "workshop", "join", "submit",
+              "bundle"]),
+        (("workshop",), ["start", "stop", "chaos"]),
         (("cloud",), ["serve"]),
         (("leaderboard",), ["serve", "cohort"]),
         (("grade",), ["--submissions", "--out", "--feedback", "--push", "--cohort"]),

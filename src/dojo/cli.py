@@ -41,6 +41,10 @@ class LazyGroup(click.Group):
     lazy: dict[str, tuple[str, str]] = {
         "cloud": ("dojo.cloud.cli:cloud_group", "Serve the local cloud to other processes and the AWS CLI."),
         "leaderboard": ("dojo.leaderboard.cli:leaderboard", "Run the leaderboard service and manage cohorts."),
+        "workshop": ("dojo.workshop.cli:workshop", "Run a live workshop: board, server-side grading, teams."),
+        "join": ("dojo.workshop.cli:join", "Join a live workshop with the join code."),
+        "submit": ("dojo.workshop.cli:submit", "Submit a notebook to the workshop and see your score."),
+        "bundle": ("dojo.workshop.cli:bundle", "Build the learner bundle: no solutions, no graders."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,13 @@ LEARNER = "learner"
 
 
 def check_notebook(
-    course: Course, notebook: Path | str, assignment: str | None = None, *, hidden: bool = False
+    course: Course,
+    notebook: Path | str,
+    assignment: str | None = None,
+    *,
+    hidden: bool = False,
+    slot: int = 0,
+    hide: Sequence[Path] = (),
 ) -> NotebookReport:
     """Autograde ``notebook`` against the released exercise and report points per task.
 
@@ -34,6 +41,8 @@ def check_notebook(
         notebook: path of the learner's notebook.
         assignment: the assignment name; found from the notebook's name when None.
         hidden: also run the hidden checks in ``graders/`` (instructors only).
+        slot: sandbox slot; graders running side by side use different ones (different users).
+        hide: more folders the learner's code must not see (other learners' submissions).
 
     Raises:
         NotebookError: when the file is missing, empty or malformed.
@@ -50,7 +59,7 @@ def check_notebook(
             f"(its notebooks: {names})"
         )
     with tempfile.TemporaryDirectory(prefix="dojo-check-") as scratch:
-        return _autograde_in(Path(scratch), course, release, notebook, assignment, hidden)
+        return _autograde_in(Path(scratch), course, release, notebook, assignment, hidden, slot, hide)
 
 
 def assignment_of(course: Course, notebook: Path) -> str:
@@ -68,7 +77,14 @@ def assignment_of(course: Course, notebook: Path) -> str:
 
 
 def _autograde_in(
-    scratch: Path, course: Course, release: Path, notebook: Path, assignment: str, hidden: bool
+    scratch: Path,
+    course: Course,
+    release: Path,
+    notebook: Path,
+    assignment: str,
+    hidden: bool,
+    slot: int,
+    hide: Sequence[Path],
 ) -> NotebookReport:
     """Run generate_assignment and autograde in a scratch course and read the results."""
     from nbgrader.converters import Autograde, GenerateAssignment
@@ -96,7 +112,10 @@ def _autograde_in(
     config.SandboxedGrading.hidden_checks = hidden
     config.SandboxedGrading.isolation = "preferred"
     config.SandboxedGrading.results_directory = str(scratch / "checks")
-    config.SandboxedGrading.hide = [*config.SandboxedGrading.get("hide", []), str(scratch)]
+    config.SandboxedGrading.slot = slot
+    config.SandboxedGrading.hide = [
+        *config.SandboxedGrading.get("hide", []), str(scratch), *map(str, hide)
+    ]
     run_converter(Autograde, config)
 
     graded = read_notebook(scratch / "autograded" / LEARNER / assignment / notebook.name)
