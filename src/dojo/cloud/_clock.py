@@ -14,24 +14,22 @@ Part II extends the scheduler (schedules, TTL sweeps): anything with a due time 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import heapq
 import itertools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import time_machine
 
 from ._errors import LocalCloudError
+from ._lifecycle import StartStop
 
 __all__ = ["DEFAULT_START", "Clock", "Poller", "ScheduledWork"]
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 """Where a new clock starts unless told otherwise (fixed, so runs are repeatable)."""
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 # time-machine keeps microseconds; a due time moved to may read back one float step earlier, so
 # "due" means within a microsecond (otherwise advance() could stop just short of work forever).
@@ -82,7 +80,7 @@ def _refuse_conflicting_time_libraries() -> None:
         )
 
 
-class Clock:
+class Clock(StartStop):
     """A fake clock built on time-machine, with a scheduler of due work.
 
     Use it as a context manager, a decorator or with :meth:`start`/:meth:`stop`. Inside a
@@ -128,22 +126,6 @@ class Clock:
         self._travel = self._traveller = None
         self._heap.clear()
         self._pollers.clear()
-
-    def __enter__(self) -> Clock:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __call__(self, func: _F) -> _F:
-        """Use the clock as a decorator: time is frozen while ``func`` runs."""
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
 
     @property
     def running(self) -> bool:

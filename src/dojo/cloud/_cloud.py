@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from moto import mock_aws
@@ -26,6 +25,7 @@ from ._hooks import Patches
 from ._http import ApiResponse, Interception
 from ._iam import IamEnforcer, register_iam_handler
 from ._lambda import LambdaService
+from ._lifecycle import StartStop
 from ._magic import register_magics
 from ._mediaconvert import MediaConvert, register_mediaconvert
 from ._notify import Notifications
@@ -43,14 +43,12 @@ __all__ = ["DEFAULT_ACCOUNT", "LocalCloud", "open"]
 DEFAULT_ACCOUNT = "123456789012"
 """The account id moto (and so the local cloud) uses."""
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
 # Pinned while a cloud runs (restored on stop): the region for plain boto3.client(), and the
 # endpoint mode DynamoDB Streams needs with botocore 1.44 (see reference/moto-and-local-cloud.md).
 _PINNED_ENV = ("AWS_DEFAULT_REGION", "AWS_ACCOUNT_ID_ENDPOINT_MODE", "AWS_PROFILE")
 
 
-class LocalCloud:
+class LocalCloud(StartStop):
     """An isolated local AWS in which Lambda handlers run and events flow.
 
     Use it as a context manager (``with LocalCloud() as cloud:``), a decorator, or with
@@ -211,22 +209,6 @@ class LocalCloud:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-    def __enter__(self) -> LocalCloud:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __call__(self, func: _F) -> _F:
-        """Use the cloud as a decorator: a fresh cloud runs for each call of ``func``."""
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
 
     @property
     def running(self) -> bool:
