@@ -6,8 +6,9 @@ Task``) or the sandboxed learner process loads only what it needs, not nbgrader.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dojo._lazy import lazy_exports as _lazy_exports
 
 __all__ = [
     "CheckResult",
@@ -42,17 +43,15 @@ _HOMES = {
 if TYPE_CHECKING:
     from dojo.grading._batch import GradeRow, GradeRun, grade_submissions
     from dojo.grading._check import check_notebook
-    from dojo.grading._checks import CheckResult, ChecksFailed, HiddenCheck, Task, fresh_cloud, hidden
+    from dojo.grading._checks import (
+        CheckResult,
+        ChecksFailed,
+        HiddenCheck,
+        Task,
+        fresh_cloud,
+        hidden,
+    )
     from dojo.grading._results import NotebookReport, TaskResult
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dojo.grading' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"dojo.grading.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_exports("dojo.grading", _HOMES, globals())

@@ -9,8 +9,9 @@ with the hidden checks, and award each task once (best score counts). Learners j
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dojo._lazy import lazy_exports as _lazy_exports
 
 __all__ = [
     "BundleReport",
@@ -52,15 +53,4 @@ if TYPE_CHECKING:
     from dojo.workshop._widget import JoinAndSubmit
 
 
-def __getattr__(name: str) -> Any:
-    # Imported on first use: the widget needs ipywidgets, the service FastAPI; a learner's
-    # `dojo submit` needs neither.
-    if name not in _HOMES:
-        raise AttributeError(f"module 'dojo.workshop' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"dojo.workshop.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_exports("dojo.workshop", _HOMES, globals())
