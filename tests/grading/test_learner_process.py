@@ -130,3 +130,20 @@ def test_a_notebook_over_its_total_time_is_stopped(tmp_path: Path) -> None:
         for _ in range(10):
             process.run_cell("import time\ntime.sleep(0.5)")
     process.close()
+
+
+def test_a_check_cell_stopped_before_its_checks_scores_zero_instead_of_failing(tmp_path: Path) -> None:
+    """Check that when learner code ended the sandbox, a cloud check cell scores 0 and grading goes on."""
+    import nbformat
+
+    from dojo.grading._preprocessor import SandboxedGrading
+
+    cell = nbformat.v4.new_code_cell(
+        CLOUD_CHECK, metadata={"nbgrader": {"grade": True, "grade_id": "c", "points": 4, "locked": True}}
+    )
+    with LearnerProcess(SandboxSpec(workdir=tmp_path, limits=Limits(call_seconds=30))) as process:
+        with pytest.raises(LearnerGone):
+            process.run_cell("import os\nos._exit(0)")
+        graded = SandboxedGrading()._grade(process, cell, hidden=[])
+    assert (graded["score"], graded["max_score"]) == (0, 4)
+    assert "not checked" in graded["checks"][-1]["message"]
