@@ -2,6 +2,9 @@
 
 Each folder in graders/m03-s3-event-pipelines/submissions/ is one learner's notebook with one
 realistic mistake from the module card; it is graded by the real pipeline, hidden checks included.
+``cheat_attempt`` is the unanswered release plus a cell that tries to fake its way to full marks
+(a check cell edited to print a pass, dojo.grading.Task and boto3 monkeypatched, answers that
+return objects equal to everything, re-installed after every cell); it must earn nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ MISTAKES = {
     "key_not_url_decoded": {"transcode_handler": (7, "unquote_plus")},
     "raises_when_a_job_fails": {"transcode_handler": (3, "do not raise")},
 }
+# submissions that must earn 0 points
+CHEATS = ["cheat_attempt"]
 
 
 def test_every_reference_submission_is_tested() -> None:
     """Check that each submission folder has its expected outcome here, and the reverse."""
-    assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted(MISTAKES)
+    assert sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()) == sorted(
+        [*MISTAKES, *CHEATS]
+    )
 
 
 @pytest.mark.notebook
@@ -44,3 +51,15 @@ def test_a_wrong_answer_loses_exactly_its_points(name: str) -> None:
         assert task.max_points - task.points == lost, str(report)
         assert words in task.reason, str(report)
     assert report.max_score == 100
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", CHEATS)
+def test_a_cheat_attempt_earns_nothing(name: str) -> None:
+    """Check that monkeypatching the checks, boto3 or equality in the learner's process scores 0."""
+    report = check_notebook(
+        Course(ROOT), SUBMISSIONS / name / f"{ASSIGNMENT}.ipynb", ASSIGNMENT, hidden=True
+    )
+    assert report.max_score == 100, str(report)
+    assert report.score == 0, str(report)
+    assert all(task.points == 0 for task in report.tasks), str(report)

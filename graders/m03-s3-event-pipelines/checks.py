@@ -593,7 +593,7 @@ def thumbnails_and_updates(learner: Any) -> None:
         assert (item["width"], item["height"]) == ("200", "100")
 
 
-# -- Task 6: data jobs (11 hidden points) ----------------------------------------------------
+# -- Task 6: data jobs (11 hidden points: CSV 5, logs 2, backup check 4) ------------------
 MESSY = '\ufeffname,city,amount\n"Smith, J",Paris,10\n\nLee,"Rome, IT",2.5\nKim,Oslo,abc\n\n'
 LOG = (
     "2024-05-01T10:00:00Z INFO start\n2024-05-01T10:00:01Z WARN slow\n2024-05-01T10:00:02Z ERROR boom\n"
@@ -618,7 +618,7 @@ def _read(aws: Any, key: str) -> str:
 
 @hidden(
     DATA,
-    points=4,
+    points=3,
     fail="messy CSV: drop the byte-order mark and blank lines, keep quoted commas inside their field, "
     "and leave a non-numeric value out of its row",
 )
@@ -635,7 +635,7 @@ def messy_csv_is_converted(learner: Any) -> None:
 
 @hidden(
     DATA,
-    points=2,
+    points=1,
     fail="the summary counts rows, errors (non-numeric values in numeric columns) and totals per numeric column",
 )
 def the_summary_adds_up(learner: Any) -> None:
@@ -648,7 +648,7 @@ def the_summary_adds_up(learner: Any) -> None:
         }
 
 
-@hidden(DATA, points=2, fail="a header-only CSV gives an empty .jsonl and a summary with 0 rows")
+@hidden(DATA, points=1, fail="a header-only CSV gives an empty .jsonl and a summary with 0 rows")
 def a_header_only_csv_has_no_rows(learner: Any) -> None:
     with learner.cloud() as aws:
         _data(learner, aws, {"in/empty.csv": "region,units\n"})
@@ -659,7 +659,7 @@ def a_header_only_csv_has_no_rows(learner: Any) -> None:
 
 @hidden(
     DATA,
-    points=3,
+    points=2,
     fail="count lines per (date, level) with atomic ADD updates; unknown levels and lines without "
     "a timestamp count as OTHER",
 )
@@ -676,3 +676,96 @@ def log_levels_are_counted(learner: Any) -> None:
             ("2024-05-01", "OTHER"): 2,
             ("unknown", "OTHER"): 2,
         }
+
+
+DAY = 86400
+
+
+def _backup(learner: Any, aws: Any, source: dict[str, bytes], backup: dict[str, bytes]) -> str:
+    """Deploy the data jobs, fill both buckets and subscribe a spy queue to the alert topic."""
+    made = learner.deploy_data_jobs(aws, "hid")
+    s3, sqs = aws.client("s3"), aws.client("sqs")
+    for bucket, objects in (("source-hid", source), ("backup-hid", backup)):
+        for key, body in objects.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+    url = sqs.create_queue(QueueName="backup-spy")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    aws.client("sns").subscribe(
+        TopicArn=made["topic_arn"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return url
+
+
+def _alerts(aws: Any, url: str) -> list[str]:
+    """Every message the spy queue received (raw delivery: the published text)."""
+    bodies: list[str] = []
+    while True:
+        batch = (
+            aws.client("sqs")
+            .receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            .get("Messages", [])
+        )
+        if not batch:
+            return bodies
+        bodies += [m["Body"] for m in batch]
+
+
+@hidden(
+    DATA,
+    points=2,
+    fail="when the daily rate(1 day) schedule fires, publish exactly one SNS alert naming every "
+    "missing key and every key whose ETag differs (and no key that matches)",
+)
+def a_broken_backup_raises_one_alert(learner: Any) -> None:
+    with learner.cloud() as aws:
+        url = _backup(
+            learner,
+            aws,
+            source={"notes/ok.txt": b"same", "reports/may.csv": b"a,b\n", "photos/cat.png": b"new"},
+            backup={"notes/ok.txt": b"same", "photos/cat.png": b"old"},
+        )
+        aws.advance(DAY)
+        (alert,) = _alerts(aws, url)
+        assert "reports/may.csv" in alert and "photos/cat.png" in alert
+        assert "notes/ok.txt" not in alert
+
+
+@hidden(
+    DATA,
+    points=1,
+    fail="publish nothing when source and backup match (same keys, same ETags), and keep checking "
+    "on every scheduled run",
+)
+def matching_buckets_stay_quiet(learner: Any) -> None:
+    with learner.cloud() as aws:
+        objects = {f"daily/{n}.txt": b"copy %d" % n for n in range(3)}
+        url = _backup(learner, aws, source=objects, backup=objects)
+        aws.advance(DAY)
+        assert _alerts(aws, url) == []
+        aws.client("s3").delete_object(Bucket="backup-hid", Key="daily/1.txt")
+        aws.advance(DAY)
+        (alert,) = _alerts(aws, url)
+        assert "daily/1.txt" in alert
+
+
+@hidden(
+    DATA,
+    points=1,
+    fail="list both buckets page by page (list_objects_v2 returns at most 1,000 keys): use a "
+    "paginator or ContinuationToken",
+)
+def every_page_is_compared(learner: Any) -> None:
+    with learner.cloud() as aws:
+        source = {f"obj/{n:04d}": b"%d" % n for n in range(1002)}
+        backup = {key: body for key, body in source.items() if key != "obj/1001"}
+        backup["obj/1000"] = b"stale"
+        url = _backup(learner, aws, source=source, backup=backup)
+        aws.advance(DAY)
+        (alert,) = _alerts(aws, url)
+        assert "obj/1000" in alert and "obj/1001" in alert
+        assert "obj/0999" not in alert
