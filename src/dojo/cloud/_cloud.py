@@ -16,6 +16,7 @@ from . import _active
 from ._apigateway import ApiRouter
 from ._botocore import ApiGate, register_handlers
 from ._chaos import Chaos
+from ._chaos_env import apply_env_chaos
 from ._clock import Clock
 from ._deliver import Deliverer
 from ._errors import LocalCloudError, LocalCloudGap
@@ -56,6 +57,8 @@ class LocalCloud(StartStop):
     the same state; leaving it discards everything. Only one cloud runs at a time in a process.
     While it runs, ``AWS_DEFAULT_REGION`` is the cloud's region, moto supplies fake credentials,
     and ``AWS_ACCOUNT_ID_ENDPOINT_MODE`` is ``disabled``; all are restored on stop.
+    Faults listed in the ``DOJO_CHAOS`` environment variable (game day, set by the workshop's
+    grader) are injected at start; see :mod:`dojo.cloud._chaos_env`.
 
     Args:
         region: Default region for :meth:`client`.
@@ -118,6 +121,7 @@ class LocalCloud(StartStop):
         self.clock = Clock(self._start_at)
         self.trace = Trace(clock=self.clock, live=True)
         self.chaos = Chaos(self, self.seed)
+        self._env_chaos_applied = False
         self.runtime = Runtime(self, keep_alive=self._keep_alive, timeouts=self._timeouts)
         self.lambda_ = LambdaService(self)
         self.deliverer = Deliverer(self)
@@ -150,6 +154,9 @@ class LocalCloud(StartStop):
             )
         if self.runtime is None or getattr(self.runtime, "_closed", False):
             self._build()
+        if not self._env_chaos_applied:  # game-day faults set by a grader (DOJO_CHAOS)
+            apply_env_chaos(self.chaos)
+            self._env_chaos_applied = True
         register_handlers(boto3.DEFAULT_SESSION)
         register_iam_handler(boto3.DEFAULT_SESSION)
         register_mediaconvert(boto3.DEFAULT_SESSION)  # after the hooks: chaos applies first

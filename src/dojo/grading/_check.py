@@ -33,6 +33,7 @@ def check_notebook(
     hidden: bool = False,
     slot: int = 0,
     hide: Sequence[Path] = (),
+    chaos: Sequence[dict[str, Any]] | None = None,
 ) -> NotebookReport:
     """Autograde ``notebook`` against the released exercise and report points per task.
 
@@ -43,6 +44,8 @@ def check_notebook(
         hidden: also run the hidden checks in ``graders/`` (instructors only).
         slot: sandbox slot; graders running side by side use different ones (different users).
         hide: more folders the learner's code must not see (other learners' submissions).
+        chaos: game-day faults (``{"kind": "fail" | "throttle" | "outage", ...}``, see
+            :mod:`dojo.cloud._chaos_env`) injected into every LocalCloud the notebook starts.
 
     Raises:
         NotebookError: when the file is missing, empty or malformed.
@@ -59,7 +62,9 @@ def check_notebook(
             f"(its notebooks: {names})"
         )
     with tempfile.TemporaryDirectory(prefix="dojo-check-") as scratch:
-        return _autograde_in(Path(scratch), course, release, notebook, assignment, hidden, slot, hide)
+        return _autograde_in(
+            Path(scratch), course, release, notebook, assignment, hidden, slot, hide, chaos
+        )
 
 
 def assignment_of(course: Course, notebook: Path) -> str:
@@ -85,6 +90,7 @@ def _autograde_in(
     hidden: bool,
     slot: int,
     hide: Sequence[Path],
+    chaos: Sequence[dict[str, Any]] | None = None,
 ) -> NotebookReport:
     """Run generate_assignment and autograde in a scratch course and read the results."""
     from nbgrader.converters import Autograde, GenerateAssignment
@@ -113,6 +119,7 @@ def _autograde_in(
     config.SandboxedGrading.isolation = "preferred"
     config.SandboxedGrading.results_directory = str(scratch / "checks")
     config.SandboxedGrading.slot = slot
+    config.SandboxedGrading.chaos = json.dumps(list(chaos)) if chaos else ""
     config.SandboxedGrading.hide = [
         *config.SandboxedGrading.get("hide", []), str(scratch), *map(str, hide)
     ]

@@ -84,6 +84,10 @@ class SandboxedGrading(NbGraderPreprocessor):
         "", help="Where per-check results (hidden ones included) are written for instructors."
     ).tag(config=True)
     slot = Integer(0, help="Sandbox slot (separates parallel graders' users).").tag(config=True)
+    chaos = Unicode(
+        "",
+        help="Game-day faults (a JSON list) the learner's LocalCloud injects: DOJO_CHAOS.",
+    ).tag(config=True)
     max_report_chars = Float(20000).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
@@ -127,6 +131,7 @@ class SandboxedGrading(NbGraderPreprocessor):
             limits=limits,
             isolate=self.isolation != "off",
             slot=self.slot,
+            env={"DOJO_CHAOS": self.chaos} if self.chaos else {},
         )
         try:
             return LearnerProcess(spec)

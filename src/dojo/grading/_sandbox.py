@@ -54,6 +54,8 @@ class SandboxSpec:
     limits: Limits = field(default_factory=Limits)
     isolate: bool = True
     slot: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment variables for learner code (e.g. ``DOJO_CHAOS`` on game day)."""
 
 
 def _isolation_prefix(isolate: bool) -> list[str]:
@@ -132,7 +134,7 @@ def launch(spec: SandboxSpec) -> tuple[subprocess.Popen[bytes], socket.socket]:
     process = subprocess.Popen(
         command,
         cwd=workdir,
-        env={**_clean_environment(), **home},
+        env={**_clean_environment(), **spec.env, **home},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -9,8 +9,10 @@ A spec is ``{"faults": [...]}`` where each fault is one of the local cloud's cha
 - ``{"kind": "outage", "region": "us-east-1"}`` (a region outage)
 
 The service records the spec (every change is kept) and publishes it at ``GET /api/chaos`` so
-teams know what their architecture must survive. Applying it while a lab is graded needs the
-grading sandbox to build its cloud with these injections: not wired yet (see the package docs).
+teams know what their architecture must survive. While a spec is in force, each submission is
+graded a second time with its faults (``check_notebook(..., chaos=faults)`` puts them in the
+sandbox's ``DOJO_CHAOS``, which every ``LocalCloud`` applies at start); one that scores the same
+survived and earns its score again as the ``gameday`` task (board module ``gameday``).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ class _Job:
     assignment: str
     slot: int
     hide: tuple[Path, ...]
+    chaos: tuple[dict[str, Any], ...] = ()
 
 
 def grade_in_process(
@@ -40,6 +41,7 @@ def grade_in_process(
     slot: int = 0,
     hide: tuple[Path, ...] = (),
     timeout: float = 300.0,
+    chaos: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Grade ``notebook`` with the hidden checks in a child process and return its result.
 
@@ -50,6 +52,7 @@ def grade_in_process(
         slot: Sandbox slot (parallel graders use different ones).
         hide: Extra folders the learner's code must not see (other learners' submissions).
         timeout: Seconds before the grading is abandoned.
+        chaos: Game-day faults injected into the learner's LocalCloud (None: no chaos).
 
     Returns:
         ``{"assignment", "notebook", "score", "max_score", "tasks": [...]}`` where each task has
@@ -67,6 +70,7 @@ def grade_in_process(
         str(notebook),
         assignment,
         str(slot),
+        json.dumps(list(chaos or [])),
         *map(str, hide),
     ]
     try:
@@ -118,7 +122,7 @@ def _run(job: _Job) -> dict[str, Any]:
     try:
         report = check_notebook(
             Course(job.course_root), job.notebook, job.assignment, hidden=True, slot=job.slot,
-            hide=job.hide,
+            hide=job.hide, chaos=list(job.chaos) or None,
         )
     except DojoError as error:
         return {"error": f"cannot grade this notebook: {error}"}
@@ -137,8 +141,15 @@ def _run(job: _Job) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """Entry point of the grading child process."""
-    root, notebook, assignment, slot, *hide = argv
-    job = _Job(Path(root), Path(notebook), assignment, int(slot), tuple(Path(h) for h in hide))
+    root, notebook, assignment, slot, chaos, *hide = argv
+    job = _Job(
+        Path(root),
+        Path(notebook),
+        assignment,
+        int(slot),
+        tuple(Path(h) for h in hide),
+        tuple(json.loads(chaos)),
+    )
     result = _run(job)
     sys.stdout.write("\n" + _RESULT_MARK + json.dumps(result) + "\n")
     sys.stdout.flush()

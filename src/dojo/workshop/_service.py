@@ -30,7 +30,10 @@ from dojo.workshop._settings import WorkshopSettings
 __all__ = ["Grader", "create_workshop_app", "team_id"]
 
 Grader = Callable[..., dict[str, Any]]
-"""``grade(course_root, notebook, assignment, *, slot, hide, timeout) -> result``."""
+"""``grade(course_root, notebook, assignment, *, slot, hide, timeout[, chaos]) -> result``."""
+
+GAMEDAY = "gameday"
+"""The task (and board module) of game-day points: a lab's score again if it survived the chaos."""
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,63}$"
 _NAME = r"^[^\x00-\x1f\x7f]{1,64}$"
@@ -133,10 +136,44 @@ class _Workers:
             # A bug in grading is recorded against the submission, which is kept: never lost.
             self.queue.fail(sub.id, f"the grader failed: {type(error).__name__}: {error}")
             return
+        chaos = self.queue.chaos()
+        if chaos and chaos.get("faults") and sub.assignment in _open_assignments(self.settings):
+            result = {**result, GAMEDAY: self._game_day(sub, slot, chaos, result)}
         # Award first, then publish the result: a learner who sees "done" finds their points on
         # the board. A crash in between re-grades on restart; awards are idempotent.
         awarded = self._award(client, replace(sub, result=result))
         self.queue.finish(sub.id, result, awarded=awarded)
+
+    def _game_day(
+        self, sub: Submission, slot: int, chaos: dict[str, Any], result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Grade ``sub`` again under the chaos in force: it survived if it scores the same.
+
+        A survivor earns its score again as the ``gameday`` task; a grading that fails under
+        chaos (crash, timeout) did not survive. Only the score under chaos is kept, not its
+        tasks' reasons (they may quote hidden checks).
+        """
+        try:
+            under = self.grade(
+                self.settings.course_root,
+                sub.path,
+                sub.assignment,
+                slot=slot,
+                hide=(self.settings.state_dir,),
+                timeout=self.settings.grade_timeout,
+                chaos=chaos["faults"],
+            )
+            score: float | None = float(under["score"])
+        except Exception:
+            score = None
+        survived = score is not None and score == float(result["score"])
+        return {
+            "chaos": chaos,
+            "score_under_chaos": score,
+            "survived": survived,
+            "points": float(result["score"]) if survived else 0.0,
+            "max_points": float(result["max_score"]),
+        }
 
     def _award(self, client: Any, sub: Submission) -> bool:
         """Award each task (best score counts; repeats are no-ops); the team gets its best too."""
@@ -144,17 +181,35 @@ class _Workers:
 
         assert sub.result is not None
         enrolment = next((e for e in self.queue.enrolments() if e.learner == sub.learner), None)
+        module = assignment_module(sub.assignment)
+        tasks = [{**task, "module": module} for task in sub.result["tasks"]]
+        if GAMEDAY in sub.result:  # game-day points go to a module of their own
+            tasks.append({"task": GAMEDAY, **sub.result[GAMEDAY], "module": GAMEDAY})
         try:
-            for task in sub.result["tasks"]:
-                award_task(
-                    client,
-                    self.settings.cohort,
-                    sub.assignment,
-                    sub.learner,
-                    task["task"],
-                    task["points"],
-                    task["max_points"],
-                )
+            for task in tasks:
+                if task["module"] == module:
+                    award_task(
+                        client,
+                        self.settings.cohort,
+                        sub.assignment,
+                        sub.learner,
+                        task["task"],
+                        task["points"],
+                        task["max_points"],
+                    )
+                else:
+                    points = round(task["points"])
+                    what = (self.settings.cohort, sub.assignment, sub.learner, task["task"], points)
+                    client.award(
+                        self.settings.cohort,
+                        sub.learner,
+                        task["task"],
+                        points,
+                        round(task["max_points"]),
+                        hashlib.sha256("|".join(map(str, what)).encode()).hexdigest(),
+                        assignment=sub.assignment,
+                        module=task["module"],
+                    )
                 if self.settings.teams and enrolment and enrolment.team:
                     team, points = team_id(enrolment.team), round(task["points"])
                     what = (self.settings.team_cohort, sub.assignment, team, task["task"], points)
@@ -167,7 +222,7 @@ class _Workers:
                         round(task["max_points"]),
                         key,
                         assignment=sub.assignment,
-                        module=assignment_module(sub.assignment),
+                        module=task["module"],
                         learner_name=enrolment.team,
                     )
         except Exception:  # the board is down: the result is kept and awarded at the next start
@@ -448,6 +503,7 @@ def _status(
         "error": sub.error,
         "board": rank,
         "board_url": _board_page(settings),
+        "survived": None,  # game day: whether it scored the same under the chaos in force
     }
     if sub.status == "queued":
         counts = queue.counts()
@@ -460,5 +516,7 @@ def _status(
         if sub.assignment not in cache:
             cache[sub.assignment] = public_messages(settings.course_root, sub.assignment)
         answer["result"] = learner_view(sub.result, cache[sub.assignment])
+        if GAMEDAY in sub.result:
+            answer["survived"] = sub.result[GAMEDAY]["survived"]
         answer["graded_at"] = sub.finished_at
     return answer

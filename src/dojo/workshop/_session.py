@@ -341,7 +341,9 @@ def export_results(session: WorkshopSession, out: Path) -> dict[str, Path]:
         queue.close()
     best: dict[str, dict[str, float]] = {}
     for sub in submissions:
-        for task in (sub.result or {}).get("tasks", []):
+        result = sub.result or {}
+        gameday = [{"task": "gameday", **result["gameday"]}] if "gameday" in result else []
+        for task in [*result.get("tasks", []), *gameday]:
             column = f"{sub.assignment}/{task['task']}"
             mine = best.setdefault(sub.learner, {})
             mine[column] = max(mine.get(column, 0.0), float(task["points"]))
