@@ -117,3 +117,32 @@ def queue(cloud: LocalCloud) -> Callable[..., tuple[str, str]]:
         return url, arn
 
     return make
+
+
+@pytest.fixture
+def mock_api() -> Callable[..., str]:
+    """mock_api(apigw, name, response_template): a REST API whose root GET is a MOCK integration,
+    deployed to stage ``prod``; returns its id."""
+
+    def deploy(apigw: Any, name: str, response_template: str) -> str:
+        api = apigw.create_rest_api(name=name)["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(
+            restApiId=api,
+            resourceId=root,
+            httpMethod="GET",
+            type="MOCK",
+            requestTemplates={"application/json": '{"statusCode": 200}'},
+        )
+        apigw.put_integration_response(
+            restApiId=api,
+            resourceId=root,
+            httpMethod="GET",
+            statusCode="200",
+            responseTemplates={"application/json": response_template},
+        )
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        return api
+
+    return deploy

@@ -105,27 +105,9 @@ def test_region_outage_of_one_service(cloud):
         cloud.chaos.outage()
 
 
-def test_region_outage_takes_down_api_gateway_endpoints(cloud):
+def test_region_outage_takes_down_api_gateway_endpoints(cloud, mock_api):
     """Check that a regional outage answers 503 from execute-api URLs in that region."""
-    apigw = cloud.client("apigateway", "eu-west-1")
-    api = apigw.create_rest_api(name="eu")["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api,
-        resourceId=root,
-        httpMethod="GET",
-        type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )
-    apigw.put_integration_response(
-        restApiId=api,
-        resourceId=root,
-        httpMethod="GET",
-        statusCode="200",
-        responseTemplates={"application/json": "{}"},
-    )
-    apigw.create_deployment(restApiId=api, stageName="prod")
+    api = mock_api(cloud.client("apigateway", "eu-west-1"), "eu", "{}")
     url = f"https://{api}.execute-api.eu-west-1.amazonaws.com/prod/"
     assert cloud.http("GET", url).status == 200
     injection = cloud.chaos.outage(region="eu-west-1")

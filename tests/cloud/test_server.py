@@ -116,27 +116,9 @@ def test_another_process_shares_state_runtime_clock_and_trace(server):
     assert newer == []
 
 
-def test_execute_api_through_the_server(thread_server):
+def test_execute_api_through_the_server(thread_server, mock_api):
     """Check that API Gateway requests reach the served cloud's router (path form)."""
-    apigw = _client("apigateway", thread_server)
-    api = apigw.create_rest_api(name="srv")["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api,
-        resourceId=root,
-        httpMethod="GET",
-        type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )
-    apigw.put_integration_response(
-        restApiId=api,
-        resourceId=root,
-        httpMethod="GET",
-        statusCode="200",
-        responseTemplates={"application/json": '{"hi": "$context.stage"}'},
-    )
-    apigw.create_deployment(restApiId=api, stageName="prod")
+    api = mock_api(_client("apigateway", thread_server), "srv", '{"hi": "$context.stage"}')
     assert _get(f"{thread_server}/_dojo/execute-api/{api}/us-east-1/prod/") == {"hi": "prod"}
     by_host = urllib.request.Request(
         f"{thread_server}/prod/", headers={"Host": f"{api}.execute-api.us-east-1.amazonaws.com"}
